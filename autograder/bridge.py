@@ -1,0 +1,241 @@
+"""Check-side half of the bridge: call a student's function in the sandboxed kernel, get data back.
+
+Arguments go to the kernel as JSON and `.npy` files in a fresh folder of the scratch area;
+answers come back the same way and are decoded here without pickle. Models are loaded with
+`safe_mode=True`, so code stored in a model file never runs in the grader.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import queue
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from jupyter_client import BlockingKernelClient
+
+
+class StudentError(Exception):
+    """The student's function raised, or the kernel could not answer."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(f"{kind}: {message}" if message else kind)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass
+class Tensor:
+    value: np.ndarray
+    dtype: str
+    device: str
+
+
+@dataclass
+class Variable(Tensor):
+    pass
+
+
+@dataclass
+class Model:
+    path: Path
+    devices: list[str]
+    type: str
+
+    def load(self):
+        import keras
+
+        return keras.models.load_model(self.path, safe_mode=True)
+
+
+@dataclass
+class History:
+    history: dict[str, list[float]]
+
+
+@dataclass
+class Dataset:
+    elements: list[Any]
+    truncated: bool
+
+
+@dataclass
+class Handle:
+    id: int
+    type: str
+    tf_function: bool
+
+
+@dataclass
+class Unsupported:
+    type: str
+
+
+@dataclass
+class Answer:
+    """What one call returned: the value, and what became of the arguments."""
+
+    value: Any
+    seconds: float
+    same_as_arg: int | None
+    args_after: list[Any] = field(default_factory=list)
+
+
+def decode(spec: dict, folder: Path) -> Any:
+    kind = next(iter(spec))
+    if kind == "json":
+        return spec["json"]
+    if kind == "float":
+        return float(spec["float"])
+    if kind == "array":
+        array = np.load(folder / Path(spec["array"]).name, allow_pickle=False)
+        return array[()] if spec.get("scalar") else array
+    if kind in ("tensor", "variable"):
+        array = np.load(folder / Path(spec[kind]).name, allow_pickle=False)
+        cls = Variable if kind == "variable" else Tensor
+        return cls(array, str(spec.get("dtype")), str(spec.get("device")))
+    if kind in ("list", "tuple"):
+        items = [decode(item, folder) for item in spec[kind]]
+        return items if kind == "list" else tuple(items)
+    if kind == "dict":
+        return {str(k): decode(v, folder) for k, v in spec["dict"].items()}
+    if kind == "model":
+        return Model(folder / Path(spec["model"]).name, [str(d) for d in spec.get("devices", [])], str(spec.get("type")))
+    if kind == "history":
+        return History({str(k): [float(x) for x in v] for k, v in spec["history"].items()})
+    if kind == "dataset":
+        return Dataset([decode(e, folder) for e in spec["dataset"]], bool(spec.get("truncated")))
+    if kind == "handle":
+        return Handle(int(spec["handle"]), str(spec.get("type")), bool(spec.get("tf_function")))
+    return Unsupported(str(spec.get("unsupported", kind)))
+
+
+class Encoder:
+    """Writes the arguments of one call into its folder."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.count = 0
+
+    def file(self, suffix: str) -> Path:
+        self.count += 1
+        return self.folder / f"in{self.count}{suffix}"
+
+    def array(self, value) -> str:
+        path = self.file(".npy")
+        np.save(path, np.asarray(value), allow_pickle=False)
+        return path.name
+
+    def __call__(self, value) -> dict:
+        if isinstance(value, Variable):
+            return {"variable": self.array(value.value), "dtype": value.dtype}
+        if isinstance(value, Tensor):
+            return {"tensor": self.array(value.value), "dtype": value.dtype}
+        if isinstance(value, (np.ndarray, np.generic)):
+            return {"array": self.array(value), "scalar": isinstance(value, np.generic)}
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("checks send finite floats only")
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return {"json": value}
+        if isinstance(value, (list, tuple)):
+            return {type(value).__name__: [self(v) for v in value]}
+        if isinstance(value, Batches):
+            return {"batches": [[self(part) for part in batch] for batch in value.batches]}
+        if isinstance(value, ScratchFile):
+            return {"path": value.name}
+        if _is_keras_model(value):
+            path = self.file(".keras")
+            value.save(path)
+            return {"model": path.name}
+        raise TypeError(f"cannot send {type(value).__name__} to the kernel")
+
+
+@dataclass
+class Batches:
+    """A dataset to build in the kernel: exactly these batches, in this order."""
+
+    batches: list[tuple[np.ndarray, ...]]
+
+
+@dataclass
+class ScratchFile:
+    """A file name in the call's folder, for functions that write files (save_h5, save_keras)."""
+
+    name: str
+
+
+def _is_keras_model(value) -> bool:
+    return type(value).__module__.startswith("keras") and hasattr(value, "save") and hasattr(value, "layers")
+
+
+class Submission:
+    """The student's notebook, already executed in its kernel, as functions the checks can call."""
+
+    def __init__(self, connection_file: Path, scratch: Path, call_seconds: float = 120.0):
+        self.scratch = scratch
+        self.call_seconds = call_seconds
+        self.calls = 0
+        self.client = BlockingKernelClient(connection_file=str(connection_file))
+        self.client.load_connection_file()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=30)
+
+    def close(self) -> None:
+        self.client.stop_channels()
+
+    def call(self, function: str, *args, **kwargs) -> Answer:
+        """Call `function(*args, **kwargs)` in the kernel; raise StudentError if it raised."""
+        return self._request({"function": function}, args, kwargs)
+
+    def call_handle(self, handle: Handle, *args, **kwargs) -> Answer:
+        """Call a function the student's code returned earlier (a handle to it)."""
+        return self._request({"handle": handle.id}, args, kwargs)
+
+    def source(self, function: str) -> str:
+        """The source text of the student's function (for checks of how it was written)."""
+        return self._request({"function": function, "source": True}, (), {}).value
+
+    def _request(self, head: dict, args, kwargs) -> Answer:
+        self.calls += 1
+        folder = self.scratch / "calls" / f"{self.calls:04d}"
+        folder.mkdir(parents=True)
+        encode = Encoder(folder)
+        request = {**head, "args": [encode(a) for a in args], "kwargs": {k: encode(v) for k, v in kwargs.items()}}
+        (folder / "request.json").write_text(json.dumps(request))
+        self._execute(f"__autograder_call__({str(folder)!r})")
+        response_file = folder / "response.json"
+        if not response_file.exists():
+            raise StudentError("KernelError", "the notebook's kernel did not answer")
+        try:
+            answer = json.loads(response_file.read_text())
+        except ValueError:
+            raise StudentError("KernelError", "the notebook's kernel gave an unreadable answer")
+        if "error" in answer:
+            error = answer["error"]
+            raise StudentError(str(error.get("type")), str(error.get("message", ""))[:500])
+        return Answer(
+            value=decode(answer["result"], folder),
+            seconds=float(answer.get("seconds", 0.0)),
+            same_as_arg=answer.get("same_as_arg"),
+            args_after=[decode(a, folder) if a else None for a in answer.get("args_after", [])],
+        )
+
+    def _execute(self, code: str) -> None:
+        msg_id = self.client.execute(code, silent=True, store_history=False)
+        deadline = time.monotonic() + self.call_seconds
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise StudentError("Timeout", f"the call took longer than {self.call_seconds:.0f} s")
+            try:
+                reply = self.client.get_shell_msg(timeout=min(remaining, 1.0))
+            except queue.Empty:
+                if not self.client.is_alive():
+                    raise StudentError("KernelDied", "the notebook's kernel died")
+                continue
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return

@@ -1,0 +1,169 @@
+"""pytest plugin for the hidden checks: fixtures that reach the submission, points, a JSON report.
+
+Loaded with `-p autograder.checks` in the clean check process. A check is a plain pytest test
+in `exercises/<assignment>/test_<grade_id>.py`: its module names the grade cell whose points it
+shares, `@pytest.mark.points(n)` says what it is worth, and the first line of its docstring is
+the name a student sees ("fit_line: matches least squares on hidden data").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import zlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from .bridge import StudentError, Submission
+
+ENV_CONNECTION = "AUTOGRADER_CONNECTION"
+ENV_SCRATCH = "AUTOGRADER_SCRATCH"
+ENV_SEED = "AUTOGRADER_SEED"
+ENV_REPORT = "AUTOGRADER_REPORT"
+ENV_READY = "AUTOGRADER_READY"
+READY_SECONDS = 1200
+
+
+@dataclass
+class CheckResult:
+    """One hidden check's outcome, in words a student may read."""
+
+    grade_id: str
+    name: str
+    points: float
+    score: float
+    status: str  # passed, failed, skipped
+    message: str
+
+
+class Credit:
+    """Partial credit: a check sets a fraction of its points and says why."""
+
+    def __init__(self):
+        self.fraction: float | None = None
+        self.message = ""
+
+    def award(self, fraction: float, message: str) -> None:
+        self.fraction = min(1.0, max(0.0, float(fraction)))
+        self.message = message
+
+
+def pytest_configure(config):
+    config._autograder_results = []
+
+
+def wait_for_notebook() -> dict:
+    """Block until the grader has run the notebook; say whether its kernel is there to call."""
+    ready = Path(os.environ[ENV_READY])
+    deadline = time.monotonic() + READY_SECONDS
+    while not ready.exists():
+        if time.monotonic() > deadline:
+            return {"ok": False, "message": "the notebook did not finish running"}
+        time.sleep(0.05)
+    return json.loads(ready.read_text())
+
+
+@pytest.fixture(scope="session")
+def notebook_state() -> dict:
+    return wait_for_notebook()
+
+
+@pytest.fixture(scope="session")
+def submission(notebook_state):
+    """The student's functions, callable in their sandboxed kernel."""
+    if not notebook_state["ok"]:
+        pytest.fail(f"not graded: {notebook_state['message']}")
+    client = Submission(Path(os.environ[ENV_CONNECTION]), Path(os.environ[ENV_SCRATCH]))
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def grading_seed() -> int:
+    return int(os.environ.get(ENV_SEED, "0"))
+
+
+@pytest.fixture
+def rng(request, grading_seed) -> np.random.Generator:
+    """Hidden inputs: a generator of its own for each check, fixed by the grading seed."""
+    return np.random.default_rng([grading_seed, zlib.crc32(request.node.nodeid.encode())])
+
+
+@pytest.fixture(scope="session")
+def has_gpu() -> bool:
+    """Whether this grading machine has a GPU TensorFlow can use (the sandbox sees the same)."""
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+@pytest.fixture
+def credit(request) -> Credit:
+    request.node._autograder_credit = Credit()
+    return request.node._autograder_credit
+
+
+def check_name(item) -> str:
+    doc = (item.function.__doc__ or "").strip().splitlines()
+    return doc[0].strip() if doc else item.name
+
+
+def grade_id(item) -> str:
+    return Path(item.fspath).stem.removeprefix("test_")
+
+
+def points(item) -> float:
+    marker = item.get_closest_marker("points")
+    return float(marker.args[0]) if marker else 0.0
+
+
+def student_message(excinfo) -> str:
+    """What the student reads: the check's own words or the student's exception, never check code."""
+    error = excinfo.value
+    if isinstance(error, StudentError):
+        return f"your code raised {error.kind}: {error.message}" if error.kind not in (
+            "Timeout", "KernelDied", "KernelError") else error.message
+    if isinstance(error, AssertionError):
+        return str(error).split("\n")[0] or "the result was not what was expected"
+    if isinstance(error, pytest.fail.Exception):
+        return str(error)
+    return "the check could not use what your code returned"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "setup" and report.skipped:
+        reason = str(call.excinfo.value) if call.excinfo else "skipped"
+        record(item, 0.0, "skipped", reason)
+    elif report.when == "setup" and report.failed:
+        record(item, 0.0, "failed", student_message(call.excinfo))
+    elif report.when == "call":
+        credit = getattr(item, "_autograder_credit", None)
+        if report.skipped:
+            record(item, 0.0, "skipped", str(call.excinfo.value))
+        elif report.failed:
+            record(item, 0.0, "failed", student_message(call.excinfo))
+        elif credit is not None and credit.fraction is not None:
+            worth = points(item)
+            status = "passed" if credit.fraction >= 1.0 else "failed"
+            record(item, round(worth * credit.fraction, 2), status, credit.message)
+        else:
+            record(item, points(item), "passed", "")
+
+
+def record(item, score, status, message):
+    item.config._autograder_results.append(
+        CheckResult(grade_id(item), check_name(item), points(item), score, status, message))
+
+
+def pytest_sessionfinish(session):
+    path = os.environ.get(ENV_REPORT)
+    if path:
+        results = [asdict(r) for r in session.config._autograder_results]
+        Path(path).write_text(json.dumps(results, indent=1))

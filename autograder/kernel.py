@@ -1,0 +1,141 @@
+"""A Jupyter kernel inside the sandbox, and a notebook client that keeps within the limits.
+
+nbclient does the cell-by-cell execution (per-cell timeout, interrupt, error capture); this
+module adds what it lacks for untrusted code: the bubblewrap command line, IPC transport
+(TCP cannot cross the sandbox's network namespace), a cap on the output bytes kept, and a
+watchdog that kills the whole sandbox past the memory, process or notebook-time limit.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+
+import psutil
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbformat.v4 import new_output
+
+from .notebooks import KERNEL_ARGUMENTS
+from .sandbox import Limits, Sandbox
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A python3 kernel started under bubblewrap, reached over unix sockets in the runtime folder."""
+
+    def __init__(self, sandbox: Sandbox, **kwargs):
+        super().__init__(
+            kernel_name="python3",
+            transport="ipc",
+            ip=str(sandbox.runtime / "kernel"),
+            connection_file=str(sandbox.runtime / "kernel.json"),
+            **kwargs,
+        )
+        self.sandbox = sandbox
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return self.sandbox.wrap(super().format_kernel_cmd(extra_arguments))
+
+    @property
+    def kernel_spec(self):
+        # Interrupt by message: the kernel signals itself, inside its own PID namespace.
+        spec = AsyncKernelManager.kernel_spec.fget(self)
+        spec.interrupt_mode = "message"
+        return spec
+
+    def pid(self) -> int | None:
+        process = getattr(self.provisioner, "process", None)
+        return process.pid if process is not None else None
+
+
+@dataclass
+class Breach:
+    """Why the watchdog stopped a kernel."""
+
+    limit: str
+    message: str
+
+
+class Watchdog(threading.Thread):
+    """Polls the sandbox's process tree; kills it past the memory, process or time limit."""
+
+    def __init__(self, pid: int, limits: Limits, interval: float = 0.1):
+        super().__init__(daemon=True)
+        self.root = psutil.Process(pid)
+        self.limits = limits
+        self.interval = interval
+        self.deadline = time.monotonic() + limits.notebook_seconds
+        self.breach: Breach | None = None
+        self.peak_memory = 0
+        self._stop = threading.Event()
+
+    def tree(self) -> list[psutil.Process]:
+        try:
+            return [self.root, *self.root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def run(self) -> None:
+        while not self._stop.wait(self.interval):
+            processes = self.tree()
+            if not processes:
+                return
+            memory = 0
+            for process in processes:
+                try:
+                    memory += process.memory_info().rss
+                except psutil.NoSuchProcess:
+                    pass
+            self.peak_memory = max(self.peak_memory, memory)
+            if memory > self.limits.memory_bytes:
+                self.kill(Breach("memory", f"used more than {self.limits.memory_bytes / 2**30:.1f} GiB of memory"))
+            elif len(processes) - 1 > self.limits.processes:
+                self.kill(Breach("processes", f"started more than {self.limits.processes} processes"))
+            elif time.monotonic() > self.deadline:
+                self.kill(Breach("time", f"ran longer than {self.limits.notebook_seconds:.0f} s in all"))
+
+    def kill(self, breach: Breach) -> None:
+        self.breach = self.breach or breach
+        for process in reversed(self.tree()):
+            try:
+                process.kill()
+            except psutil.NoSuchProcess:
+                pass
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+class BoundedClient(NotebookClient):
+    """nbclient with a budget of output bytes kept per notebook; the rest is dropped."""
+
+    def __init__(self, nb, sandbox: Sandbox, limits: Limits, **kwargs):
+        super().__init__(
+            nb,
+            timeout=int(limits.cell_seconds),
+            interrupt_on_timeout=True,
+            allow_errors=True,
+            record_timing=False,
+            extra_arguments=KERNEL_ARGUMENTS,
+            km=SandboxedKernelManager(sandbox),
+            resources={"metadata": {"path": str(sandbox.scratch)}},
+            **kwargs,
+        )
+        self.output_budget = limits.output_bytes
+        self.output_used = 0
+        self.truncated = False
+
+    def output(self, outs, msg, display_id, cell_index):
+        size = len(json.dumps(msg.get("content", {})))
+        self.output_used += size
+        if self.output_used > self.output_budget:
+            if not self.truncated:
+                self.truncated = True
+                outs.append(new_output(
+                    "stream", name="stderr",
+                    text=f"[autograder: output beyond {self.output_budget:,} bytes was dropped]\n",
+                ))
+            return None
+        return super().output(outs, msg, display_id, cell_index)

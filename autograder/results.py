@@ -1,0 +1,68 @@
+"""One result model for a graded submission, shaped like Gradescope's results.json."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class TestResult:
+    __test__ = False  # not a pytest test class
+    name: str
+    score: float
+    max_score: float
+    status: str  # "passed" or "failed"
+    output: str
+    grade_id: str
+    extra_data: dict = field(default_factory=dict)
+
+    @property
+    def skipped(self) -> str | None:
+        return self.extra_data.get("skipped")
+
+
+@dataclass
+class Results:
+    """Everything a grading run found out about one submission."""
+
+    assignment: str
+    tests: list[TestResult]
+    execution_time: float
+    output: str = ""  # one human line on how the notebook ran, for the student
+    execution: dict = field(default_factory=dict)  # cells run, errors, peak memory: for the instructor
+
+    @property
+    def score(self) -> float:
+        return round(sum(t.score for t in self.tests), 2)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(t.max_score for t in self.tests), 2)
+
+    def by_grade_cell(self) -> dict[str, tuple[float, float]]:
+        """(score, max score) per nbgrader grade cell: what goes into the gradebook."""
+        cells: dict[str, tuple[float, float]] = {}
+        for test in self.tests:
+            score, worth = cells.get(test.grade_id, (0.0, 0.0))
+            cells[test.grade_id] = (score + test.score, worth + test.max_score)
+        return {gid: (round(s, 2), round(m, 2)) for gid, (s, m) in cells.items()}
+
+    def to_gradescope(self) -> dict:
+        tests = []
+        for test in self.tests:
+            entry = {k: v for k, v in asdict(test).items() if k != "grade_id"}
+            entry["output_format"] = "text"
+            entry["tags"] = [test.grade_id]
+            entry["visibility"] = "visible"
+            if not entry["extra_data"]:
+                del entry["extra_data"]
+            tests.append(entry)
+        return {
+            "score": self.score,
+            "max_score": self.max_score,
+            "execution_time": round(self.execution_time, 2),
+            "output": self.output,
+            "output_format": "text",
+            "visibility": "visible",
+            "tests": tests,
+        }

@@ -1,0 +1,98 @@
+"""The sandbox a submission's kernel runs in: bubblewrap namespaces plus resource limits.
+
+Inside: no network (not even loopback), its own PID namespace, a read-only view of the
+system, the Python install and the venv, a private /tmp, and one writable scratch folder.
+The project, the hidden checks, the gradebook and other submissions are simply not there.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GiB = 1024**3
+INSTALL_HINT = (
+    "bubblewrap (bwrap) is not installed: install it (Debian/Ubuntu: `apt-get install bubblewrap`) "
+    "or pass --no-sandbox to grade without isolation (only for trusted notebooks)"
+)
+
+
+class SandboxUnavailable(RuntimeError):
+    """Raised when the sandbox was asked for and cannot be had."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use. Defaults fit the five assignments on a 2-core machine."""
+
+    cell_seconds: float = 120.0
+    notebook_seconds: float = 600.0
+    memory_bytes: int = 4 * GiB
+    output_bytes: int = 1_000_000
+    processes: int = 64
+
+
+@dataclass
+class Sandbox:
+    """A bubblewrap command line around a kernel, with a scratch folder and a runtime folder."""
+
+    scratch: Path
+    runtime: Path
+    enabled: bool = True
+    read_only: list[Path] = field(default_factory=list)
+    tmp_bytes: int = 512 * 1024**2  # the private /tmp lives in memory: keep it small
+
+    def __post_init__(self) -> None:
+        if self.enabled and shutil.which("bwrap") is None:
+            raise SandboxUnavailable(INSTALL_HINT)
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        self.runtime.mkdir(parents=True, exist_ok=True)
+
+    def python_dirs(self) -> list[Path]:
+        """The interpreter's install and the venv: read-only inside the sandbox."""
+        dirs = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
+        return sorted(d for d in dirs if not any(d != o and d.is_relative_to(o) for o in dirs))
+
+    def wrap(self, argv: list[str]) -> list[str]:
+        """The command that runs argv inside the sandbox (argv itself when disabled)."""
+        if not self.enabled:
+            return argv
+        args = [
+            "bwrap",
+            "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+            "--die-with-parent",
+            "--size", str(self.tmp_bytes), "--tmpfs", "/tmp",  # before the binds: a later mount hides an earlier one
+            "--proc", "/proc",
+            "--dev", "/dev",
+            "--ro-bind", "/usr", "/usr",
+            "--ro-bind", "/etc", "/etc",
+        ]
+        for name in ("lib", "lib64", "bin", "sbin"):
+            target = Path("/") / name
+            if target.is_symlink():
+                args += ["--symlink", str(target.readlink()), str(target)]
+            elif target.exists():
+                args += ["--ro-bind", str(target), str(target)]
+        for folder in [*self.python_dirs(), *self.read_only]:
+            args += ["--ro-bind", str(folder), str(folder)]
+        for device in sorted(Path("/dev").glob("nvidia*")):   # a GPU, where the grader has one
+            args += ["--dev-bind", str(device), str(device)]
+        args += [
+            "--bind", str(self.scratch), str(self.scratch),
+            "--bind", str(self.runtime), str(self.runtime),
+            "--remount-ro", "/",                    # the folders bwrap made for the binds stay read-only
+            "--chdir", str(self.scratch),
+            "--clearenv",                           # no grader secrets or tokens inside
+            "--setenv", "PATH", f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+            "--setenv", "LANG", "C.UTF-8",
+            "--setenv", "HOME", str(self.scratch),
+            "--setenv", "TMPDIR", "/tmp",
+            "--setenv", "MPLCONFIGDIR", str(self.scratch / ".matplotlib"),
+            "--setenv", "PYTHONNOUSERSITE", "1",
+            "--setenv", "PYTHONHASHSEED", "0",
+            "--setenv", "TF_CPP_MIN_LOG_LEVEL", "2",
+            "--",
+        ]
+        return args + argv

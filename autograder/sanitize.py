@@ -1,0 +1,96 @@
+"""Turn a submitted file into the cells the grader runs: trusted cells from release/, the student's code.
+
+Everything the student could change to alter execution is dropped: tags such as
+`skip-execution` or `raises-exception`, cell metadata, outputs. Locked cells come from the
+release notebook as the student received them (a student cannot edit or delete a test or a
+setup cell); the student's solution cells are matched by nbgrader grade_id, and cells the
+student added keep their place after the cell they followed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from . import notebooks
+
+MAX_NOTEBOOK_BYTES = 50_000_000
+MAX_CELL_CHARS = 200_000
+
+
+class SubmissionError(Exception):
+    """The submitted file cannot be graded at all; the message says why in one line."""
+
+
+@dataclass
+class Cell:
+    """A code cell to run: its source and where it came from."""
+
+    source: str
+    origin: str  # "setup", "solution" or "student" (a cell the student added)
+    grade_id: str | None = None
+
+
+def read_submission(path: Path) -> NotebookNode:
+    """The submission as an nbformat 4 notebook, or a SubmissionError that says what is wrong."""
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise SubmissionError(f"cannot read {path.name}: {err.strerror}")
+    if size > MAX_NOTEBOOK_BYTES:
+        raise SubmissionError(f"{path.name} is {size / 1e6:.0f} MB; notebooks over {MAX_NOTEBOOK_BYTES // 10**6} MB are not graded")
+    try:
+        raw = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise SubmissionError(f"{path.name} is not a notebook: it is not JSON text")
+    if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
+        raise SubmissionError(f"{path.name} is not a notebook: it has no cells")
+    try:
+        nb = nbformat.reads(json.dumps(raw), as_version=4)
+    except Exception as err:  # nbformat raises many kinds for malformed notebooks
+        raise SubmissionError(f"{path.name} is not a readable notebook ({type(err).__name__})")
+    if not all(isinstance(cell.get("source", ""), str) for cell in nb.cells):
+        raise SubmissionError(f"{path.name} is not a readable notebook: a cell's source is not text")
+    return nb
+
+
+def grade_id(cell: NotebookNode) -> str | None:
+    meta = cell.get("metadata", {})
+    value = meta.get("nbgrader", {}).get("grade_id") if isinstance(meta.get("nbgrader"), dict) else None
+    return value if isinstance(value, str) else None
+
+
+def cells_to_run(submitted: NotebookNode, release: NotebookNode) -> list[Cell]:
+    """The code cells to execute, in order: setup and student code; no demos, no visible tests."""
+    release_ids = {grade_id(c): c for c in release.cells if grade_id(c)}
+    solution_ids = {gid for gid, c in release_ids.items() if notebooks.is_solution(c)}
+
+    answers: dict[str, str] = {}
+    added_after: dict[str | None, list[str]] = {}
+    anchor = None
+    for cell in submitted.cells:
+        gid = grade_id(cell)
+        if gid in release_ids:
+            if gid in solution_ids and gid not in answers and cell.get("cell_type") == "code":
+                answers[gid] = cell.source
+            anchor = gid
+        elif cell.get("cell_type") == "code" and cell.source.strip():
+            added_after.setdefault(anchor, []).append(cell.source)
+
+    run = [Cell(source, "student") for source in added_after.get(None, [])]
+    for cell in release.cells:
+        gid = grade_id(cell)
+        if cell.cell_type == "code" and gid in solution_ids:
+            if gid in answers:  # a deleted solution cell runs nothing: an added cell may define it
+                run.append(Cell(answers[gid], "solution", gid))
+        elif cell.cell_type == "code" and not (notebooks.is_demo(cell) or notebooks.is_grade(cell)):
+            run.append(Cell(cell.source, "setup", gid))
+        run += [Cell(source, "student") for source in added_after.get(gid, [])]
+    for item in run:
+        if len(item.source) > MAX_CELL_CHARS:
+            item.source = f"raise SyntaxError('this cell holds more than {MAX_CELL_CHARS:,} characters; it was not run')"
+    return run

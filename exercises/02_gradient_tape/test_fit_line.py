@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+from conftest import analytic_step
+
+from autograder.bridge import StudentError
+
+
+@pytest.fixture(scope="module")
+def uses_gradient_tape(submission):
+    """fit_line earns nothing unless gradient descent with tf.GradientTape really does the work."""
+    try:
+        source = submission.source("fit_line")
+    except StudentError:
+        return False
+    if "GradientTape" in source:
+        return True
+    if "train_step" in source:
+        try:
+            return "GradientTape" in submission.source("train_step")
+        except StudentError:
+            return False
+    return False
+
+
+def fit(submission, uses_gradient_tape, x, y, **kwargs):
+    if not uses_gradient_tape:
+        pytest.fail("fit_line must train with tf.GradientTape (directly or through train_step); "
+                    "a closed-form or hard-coded answer earns nothing")
+    result = submission.call("fit_line", x, y, **kwargs).value
+    assert isinstance(result, tuple) and len(result) == 2, "fit_line should return a pair (a, b)"
+    return result
+
+
+@pytest.mark.points(20)
+def test_least_squares(submission, uses_gradient_tape, rng):
+    """fit_line: matches least squares on hidden data"""
+    n = int(rng.integers(100, 300))
+    a_true, b_true = rng.uniform(-2, 2), rng.uniform(-2, 2)
+    x = rng.uniform(0, 1, size=n).astype(np.float32)
+    y = (a_true + b_true * x + rng.normal(0, 0.1, size=n)).astype(np.float32)
+    a, b = (float(v) for v in fit(submission, uses_gradient_tape, x, y))
+    slope, intercept = np.polyfit(x.astype(np.float64), y.astype(np.float64), 1)
+    assert abs(a - intercept) < 0.05 and abs(b - slope) < 0.05, \
+        "after 100 epochs with lr=0.5, (a, b) should be close to the least-squares line of the data"
+
+
+@pytest.mark.points(10)
+def test_one_epoch(submission, uses_gradient_tape, line, rng):
+    """fit_line: with epochs=1, equals one analytic step from (0, 0)"""
+    x, y = line
+    lr = float(rng.uniform(0.1, 0.6))
+    a, b = (float(v) for v in fit(submission, uses_gradient_tape, x, y, lr=lr, epochs=1))
+    _, a1, b1 = analytic_step(0.0, 0.0, x, y, lr)
+    assert np.isclose(a, a1, rtol=1e-4, atol=1e-6) and np.isclose(b, b1, rtol=1e-4, atol=1e-6), \
+        "one epoch should be exactly one gradient step from a = b = 0"
+
+
+@pytest.mark.points(10)
+def test_gradient_tape(uses_gradient_tape):
+    """fit_line: trains with tf.GradientTape"""
+    assert uses_gradient_tape, "fit_line should compute its gradients with tf.GradientTape (directly or through train_step)"
+
+
+@pytest.mark.points(5)
+def test_floats(submission, uses_gradient_tape, line):
+    """fit_line: returns two Python floats"""
+    a, b = fit(submission, uses_gradient_tape, *line, epochs=3)
+    assert type(a) is float and type(b) is float, "return (a, b) as Python floats: float(a.numpy())"

@@ -1,0 +1,96 @@
+"""End to end: real notebooks graded in the real sandbox, with the hidden checks in their own process."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from autograder import notebooks, runner
+from autograder.runner import Options
+from test_sandbox import needs_bwrap
+
+pytestmark = [pytest.mark.slow, needs_bwrap]
+GRADED = ["01_tensors", "02_gradient_tape"]
+
+
+def grade(course, assignment_id, path, **options):
+    return runner.grade(course, assignment_id, path, Options(**options))
+
+
+@pytest.mark.parametrize("assignment_id", GRADED)
+def test_reference_notebook_earns_full_marks(course, assignment_id):
+    results = grade(course, assignment_id, course.assignment(assignment_id).path("source"))
+    failed = [(t.name, t.output) for t in results.tests if t.status != "passed"]
+    assert failed == []
+    assert results.score == results.max_score == 100
+    assert results.output == "your notebook ran without errors"
+
+
+@pytest.mark.parametrize("assignment_id", GRADED)
+def test_release_notebook_earns_zero_without_crashing(course, assignment_id):
+    results = grade(course, assignment_id, course.assignment(assignment_id).path("release"), gpu_skip_earns=False)
+    assert results.score == 0 and results.max_score == 100
+    assert all(t.output for t in results.tests), "every lost point comes with a reason"
+    assert any("your code raised NotImplementedError" in t.output for t in results.tests)
+
+
+def test_same_notebook_twice_gives_the_same_score(course):
+    path = course.assignment("02_gradient_tape").path("source")
+    first, second = (grade(course, "02_gradient_tape", path, seed=7) for _ in range(2))
+    assert [(t.name, t.score) for t in first.tests] == [(t.name, t.score) for t in second.tests]
+
+
+def test_a_common_mistake_loses_exactly_its_points(course, tmp_path):
+    """The lecture's slip of updating a alone: train_step's b check fails, and fit_line's with it."""
+    nb = notebooks.read(course.assignment("02_gradient_tape").path("source"))
+    step = next(c for c in nb.cells if notebooks.nbgrader_meta(c).get("grade_id") == "train_step")
+    step.source = step.source.replace("    b.assign_sub(lr * grad_b)\n", "")
+    path = tmp_path / "a-only.ipynb"
+    notebooks.write(nb, path)
+    results = grade(course, "02_gradient_tape", path)
+    assert {t.name for t in results.tests if t.status == "failed"} == {
+        "train_step: moves b by lr·mean(2(a+bx−y)x)",
+        "fit_line: matches least squares on hidden data",
+        "fit_line: with epochs=1, equals one analytic step from (0, 0)",
+    }
+    message = next(t.output for t in results.tests if t.name.startswith("train_step: moves b"))
+    assert message == "b should move by lr·mean(2(a+bx−y)x); it did not change"
+    shown = json.dumps(results.to_gradescope())
+    check_code = [line.strip() for module in (course.root / "exercises" / "02_gradient_tape").glob("*.py")
+                  for line in module.read_text().splitlines() if len(line.strip()) > 25 and '"' not in line]
+    assert not [line for line in check_code if line in shown], "feedback must not show the checks' code"
+
+
+def test_a_file_that_is_not_a_notebook_scores_zero_with_one_line(course, tmp_path):
+    path = tmp_path / "essay.ipynb"
+    path.write_text("Dear professor, ...")
+    results = grade(course, "01_tensors", path)
+    assert results.score == 0
+    assert results.output == "essay.ipynb is not a notebook: it is not JSON text"
+    assert all(t.output == "not graded: essay.ipynb is not a notebook: it is not JSON text" for t in results.tests
+               if not t.skipped)
+
+
+def test_grade_command_writes_results_and_exits_zero(course, tmp_path):
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder.cli", "--course", str(course.root), "grade",
+         str(course.assignment("01_tensors").path("release")), "--assignment", "01_tensors",
+         "--results", str(out), "--junit", str(tmp_path / "junit.xml"), "--feedback", str(tmp_path / "feedback")],
+        capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "Points 10/100"  # the GPU check, skipped here, earns by default
+    data = json.loads(out.read_text())
+    assert {"score", "max_score", "execution_time", "tests"} <= set(data)
+    assert (tmp_path / "feedback" / "feedback.html").exists() and (tmp_path / "junit.xml").exists()
+
+
+def test_grade_command_refuses_an_unknown_assignment(course, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder.cli", "--course", str(course.root), "grade", "x.ipynb",
+         "--assignment", "06_nope"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("autograder: unknown assignment '06_nope'; the course has 01_tensors, "
+                                   "02_gradient_tape, 03_batched_training, 04_keras_models, 05_train_and_save")

@@ -1,0 +1,105 @@
+"""The sandbox itself, with real bubblewrap: what code inside can and cannot see or do."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from autograder.sandbox import INSTALL_HINT, Sandbox, SandboxUnavailable
+
+needs_bwrap = pytest.mark.skipif(
+    shutil.which("bwrap") is None and not os.environ.get("CI"),
+    reason="bubblewrap is not installed here (CI installs it)",
+)
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    return Sandbox(scratch=tmp_path / "scratch", runtime=tmp_path / "run")
+
+
+def inside(sandbox, code: str) -> subprocess.CompletedProcess:
+    return subprocess.run(sandbox.wrap([sys.executable, "-c", code]), capture_output=True, text=True, timeout=60)
+
+
+@needs_bwrap
+def test_python_and_numpy_work_inside(sandbox):
+    done = inside(sandbox, "import numpy, os; print(numpy.ones(3).sum(), os.getcwd())")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["3.0", str(sandbox.scratch)]
+
+
+@needs_bwrap
+def test_the_project_and_other_folders_are_invisible(sandbox, course, tmp_path):
+    (tmp_path / "other-student.ipynb").write_text("{}")
+    code = (
+        "import os\n"
+        f"for path in [{str(course.root / 'exercises')!r}, {str(course.root / 'source')!r}, "
+        f"{str(course.root / 'nbgrader_config.py')!r}, {str(tmp_path / 'other-student.ipynb')!r}]:\n"
+        "    print(os.path.exists(path))"
+    )
+    done = inside(sandbox, code)
+    assert done.stdout.split() == ["False"] * 4, done.stderr
+
+
+@needs_bwrap
+def test_writes_land_only_in_scratch(sandbox, course, tmp_path):
+    code = (
+        "import pathlib\n"
+        "results = []\n"
+        f"for path in ['/usr/pwned', {str(course.root / 'pwned')!r}, {str(tmp_path / 'pwned')!r}, '/tmp/pwned', 'mine.txt']:\n"
+        "    try:\n"
+        "        pathlib.Path(path).write_text('x'); results.append('wrote')\n"
+        "    except OSError:\n"
+        "        results.append('denied')\n"
+        "print(*results)"
+    )
+    done = inside(sandbox, code)
+    assert done.stdout.split()[:2] == ["denied", "denied"], done.stderr
+    assert not (course.root / "pwned").exists() and not (tmp_path / "pwned").exists()
+    assert not os.path.exists("/tmp/pwned"), "the sandbox's /tmp is its own"
+    assert (sandbox.scratch / "mine.txt").read_text() == "x"
+
+
+@needs_bwrap
+def test_loopback_listener_receives_nothing(sandbox):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(3)
+    port = listener.getsockname()[1]
+    accepted = []
+    waiter = threading.Thread(target=lambda: accepted.append(_accept(listener)))
+    waiter.start()
+    done = inside(sandbox, f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n    print('connected')\n"
+                           "except OSError as err:\n    print('refused')")
+    waiter.join()
+    listener.close()
+    assert done.stdout.strip() == "refused", done.stderr
+    assert accepted == [None], "the listener outside received a connection"
+
+
+def _accept(listener):
+    try:
+        return listener.accept()
+    except OSError:
+        return None
+
+
+@needs_bwrap
+def test_environment_is_cleared(sandbox, monkeypatch):
+    monkeypatch.setenv("GITHUB_TOKEN", "secret-token")
+    done = inside(sandbox, "import os; print(os.environ.get('GITHUB_TOKEN'))")
+    assert done.stdout.strip() == "None"
+
+
+def test_missing_bubblewrap_is_refused_with_instructions(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(SandboxUnavailable, match="apt-get install bubblewrap"):
+        Sandbox(scratch=tmp_path / "s", runtime=tmp_path / "r")
+    assert "--no-sandbox" in INSTALL_HINT
+    assert Sandbox(scratch=tmp_path / "s", runtime=tmp_path / "r", enabled=False).wrap(["x"]) == ["x"]
