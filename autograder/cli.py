@@ -51,16 +51,24 @@ def cmd_calibrate(args) -> int:
     return 0 if worst.accuracy >= args.threshold else 1
 
 
+def grading_options(args):
+    from . import runner
+    from .sandbox import Sandbox
+
+    if not args.no_sandbox:
+        Sandbox.require()
+    limits = Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
+                    memory_bytes=int(args.memory_gib * 2**30))
+    return runner.Options(limits=limits, sandbox=not args.no_sandbox, seed=args.seed,
+                          gpu_skip_earns=not args.gpu_skip_withholds)
+
+
 def cmd_grade(args) -> int:
     from . import reports, runner
 
     course = course_of(args)
     course.assignment(args.assignment)  # fail early on an unknown id
-    limits = Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
-                    memory_bytes=int(args.memory_gib * 2**30))
-    options = runner.Options(limits=limits, sandbox=not args.no_sandbox, seed=args.seed,
-                             gpu_skip_earns=not args.gpu_skip_withholds)
-    results = runner.grade(course, args.assignment, Path(args.submission), options)
+    results = runner.grade(course, args.assignment, Path(args.submission), grading_options(args))
     reports.write_results_json(results, Path(args.results))
     if args.junit:
         reports.write_junit(results, Path(args.junit))
@@ -68,6 +76,45 @@ def cmd_grade(args) -> int:
         reports.write_feedback(results, Path(args.feedback))
     print(reports.points_line(results))
     return 0
+
+
+def cmd_grade_class(args) -> int:
+    from . import classroom
+
+    course = course_of(args)
+    course.assignment(args.assignment)
+    submitted = Path(args.submitted) if args.submitted else course.root / "submitted"
+    if not submitted.is_dir():
+        raise FileNotFoundError(f"no submissions folder {submitted}")
+    shard = classroom.parse_shard(args.shard)
+    out = Path(args.out) if args.out else course.root
+    graded = classroom.grade_class(course, args.assignment, submitted, out, args.jobs, grading_options(args),
+                                   shard=shard, db_url=args.db)
+    print(f"graded {len(graded)} submissions of {args.assignment}"
+          + (f" (shard {args.shard}); run `autograder merge` when every shard is done" if shard[1] > 1 else
+             f"; reports in {classroom.results_dir(out, args.assignment)}"))
+    return 0
+
+
+def cmd_merge(args) -> int:
+    from . import classroom
+
+    course = course_of(args)
+    course.assignment(args.assignment)
+    out = Path(args.out) if args.out else course.root
+    results = classroom.finish(course, args.assignment, out, args.db, [Path(s) for s in args.shards])
+    print(f"merged {len(results)} submissions of {args.assignment}; reports in {classroom.results_dir(out, args.assignment)}")
+    return 0
+
+
+def add_grading_options(p) -> None:
+    p.add_argument("--seed", type=int, default=0, help="grading seed for the hidden inputs")
+    p.add_argument("--no-sandbox", action="store_true", help="run without bubblewrap (trusted notebooks only)")
+    p.add_argument("--gpu-skip-withholds", action="store_true",
+                   help="GPU checks skipped for want of a GPU earn nothing (default: they earn their points)")
+    p.add_argument("--cell-timeout", type=float, default=Limits.cell_seconds, help="seconds per cell")
+    p.add_argument("--notebook-timeout", type=float, default=Limits.notebook_seconds, help="seconds per notebook")
+    p.add_argument("--memory-gib", type=float, default=Limits.memory_bytes / 2**30, help="memory cap in GiB")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -86,14 +133,25 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--results", default="results.json", help="where to write Gradescope's results.json")
     p.add_argument("--junit", help="also write JUnit XML here")
     p.add_argument("--feedback", help="also write feedback.md and feedback.html into this folder")
-    p.add_argument("--seed", type=int, default=0, help="grading seed for the hidden inputs")
-    p.add_argument("--no-sandbox", action="store_true", help="run without bubblewrap (trusted notebooks only)")
-    p.add_argument("--gpu-skip-withholds", action="store_true",
-                   help="GPU checks skipped for want of a GPU earn nothing (default: they earn their points)")
-    p.add_argument("--cell-timeout", type=float, default=Limits.cell_seconds, help="seconds per cell")
-    p.add_argument("--notebook-timeout", type=float, default=Limits.notebook_seconds, help="seconds per notebook")
-    p.add_argument("--memory-gib", type=float, default=Limits.memory_bytes / 2**30, help="memory cap in GiB")
+    add_grading_options(p)
     p.set_defaults(run=cmd_grade)
+
+    p = sub.add_parser("grade-class", help="grade nbgrader's submitted/STUDENT/ID/ folders in parallel")
+    p.add_argument("assignment", help="the nbgrader assignment id")
+    p.add_argument("--submitted", help="the submitted/ folder (default: the course's)")
+    p.add_argument("--out", help="where grading/ID/ and feedback/ go (default: the course folder)")
+    p.add_argument("--jobs", type=int, default=2, help="submissions graded at once")
+    p.add_argument("--shard", default="1/1", help="I/N: grade only every N-th student, starting with the I-th")
+    p.add_argument("--db", help="gradebook URL (default: sqlite:///gradebook.db in the course folder)")
+    add_grading_options(p)
+    p.set_defaults(run=cmd_grade_class)
+
+    p = sub.add_parser("merge", help="gather the shards of a class, then write the gradebook and reports")
+    p.add_argument("assignment")
+    p.add_argument("shards", nargs="*", help="output folders of the shards")
+    p.add_argument("--out", help="the class's output folder (default: the course folder)")
+    p.add_argument("--db", help="gradebook URL (default: sqlite:///gradebook.db in the course folder)")
+    p.set_defaults(run=cmd_merge)
 
     p = sub.add_parser("check", help="fail when release/ or solutions/ are stale against source/")
     p.set_defaults(run=cmd_check)
@@ -109,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (FileNotFoundError, KeyError, RuntimeError, SandboxUnavailable) as err:
+    except (FileNotFoundError, KeyError, ValueError, RuntimeError, SandboxUnavailable) as err:
         print(f"autograder: {err.args[0] if isinstance(err, KeyError) else err}", file=sys.stderr)
         return 2
 

@@ -96,13 +96,18 @@ class Watchdog(threading.Thread):
             elif time.monotonic() > self.deadline:
                 self.kill(Breach("time", f"ran longer than {self.limits.notebook_seconds:.0f} s in all"))
 
-    def kill(self, breach: Breach) -> None:
+    def kill(self, breach: Breach | None) -> None:
+        """Kill the sandbox and everything in it (breach: why, or None at the end of grading)."""
         self.breach = self.breach or breach
         for process in reversed(self.tree()):
             try:
                 process.kill()
             except psutil.NoSuchProcess:
                 pass
+        try:
+            self.root.wait(timeout=5)  # reap it: nothing of the submission outlives its grading
+        except (psutil.NoSuchProcess, psutil.TimeoutExpired, ChildProcessError):
+            pass
 
     def stop(self) -> None:
         self._stop.set()

@@ -11,6 +11,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
@@ -23,6 +24,7 @@ from .sandbox import Limits, Sandbox
 from .sanitize import SubmissionError, cells_to_run, read_submission
 
 AGENT = Path(__file__).with_name("agent.py")
+T = TypeVar("T")
 SEED_CELL = """import keras as _keras
 _keras.utils.set_random_seed({seed})
 del _keras"""
@@ -79,10 +81,9 @@ class CheckProcess:
         self.process = subprocess.Popen(command, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
         self.timeout = options.checks_seconds
 
-    def start_checking(self, execution: Execution) -> None:
+    def run(self, execution: Execution) -> list[dict]:
+        """Let the checks at the executed notebook; wait for their report."""
         self.ready.write_text(json.dumps({"ok": execution.ok, "message": execution.message}))
-
-    def results(self) -> list[dict]:
         try:
             self.process.wait(timeout=self.timeout)
         except subprocess.TimeoutExpired:
@@ -93,9 +94,17 @@ class CheckProcess:
             raise RuntimeError(f"the hidden checks did not run:\n{tail}")
         return json.loads(self.report.read_text())
 
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
-def execute(cells, sandbox: Sandbox, options: Options, on_ready) -> Execution:
-    """Run the cells in a fresh sandboxed kernel, add the agent, then let the checks in."""
+
+def execute(cells, sandbox: Sandbox, options: Options, check: Callable[[Execution], T]) -> tuple[Execution, T]:
+    """Run the cells in a fresh sandboxed kernel and add the agent; `check` then uses the live kernel.
+
+    The kernel, and every process the submission started, is killed when `check` returns.
+    """
     setup = [new_code_cell(SEED_CELL.format(seed=options.seed))]
     body = [new_code_cell(cell.source) for cell in cells]
     nb = new_notebook(cells=setup + body + [new_code_cell(AGENT.read_text())])
@@ -120,10 +129,13 @@ def execute(cells, sandbox: Sandbox, options: Options, on_ready) -> Execution:
         if watchdog.breach and execution.ok:
             execution.ok, execution.message = False, watchdog.breach.message
         execution.seconds = time.monotonic() - start
-        on_ready(execution)
-        watchdog.stop()
-        execution.peak_memory = watchdog.peak_memory
-    return execution
+        try:
+            outcome = check(execution)
+        finally:
+            watchdog.stop()
+            execution.peak_memory = watchdog.peak_memory
+            watchdog.kill(None)
+    return execution, outcome
 
 
 def to_results(assignment, raw: list[dict], options: Options, seconds: float, execution: Execution) -> Results:
@@ -156,11 +168,12 @@ def grade(course: Course, assignment_id: str, submission: Path, options: Options
         checker = CheckProcess(course, assignment_id, sandbox, options)
         try:
             cells = cells_to_run(read_submission(submission), notebooks.read(assignment.path("release")))
-            execution = execute(cells, sandbox, options, checker.start_checking)
+            execution, raw = execute(cells, sandbox, options, checker.run)
         except SubmissionError as err:
             execution = Execution(ok=False, message=str(err))
-            checker.start_checking(execution)
-        raw = checker.results()
+            raw = checker.run(execution)
+        finally:
+            checker.close()
         return to_results(assignment, raw, options, time.monotonic() - start, execution)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -44,9 +44,15 @@ class Sandbox:
     read_only: list[Path] = field(default_factory=list)
     tmp_bytes: int = 512 * 1024**2  # the private /tmp lives in memory: keep it small
 
-    def __post_init__(self) -> None:
-        if self.enabled and shutil.which("bwrap") is None:
+    @staticmethod
+    def require() -> None:
+        """Refuse early, with instructions, where bubblewrap is missing."""
+        if shutil.which("bwrap") is None:
             raise SandboxUnavailable(INSTALL_HINT)
+
+    def __post_init__(self) -> None:
+        if self.enabled:
+            self.require()
         self.scratch.mkdir(parents=True, exist_ok=True)
         self.runtime.mkdir(parents=True, exist_ok=True)
 

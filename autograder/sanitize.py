@@ -39,6 +39,8 @@ def read_submission(path: Path) -> NotebookNode:
     """The submission as an nbformat 4 notebook, or a SubmissionError that says what is wrong."""
     try:
         size = path.stat().st_size
+    except FileNotFoundError:
+        raise SubmissionError(f"no {path.name} was submitted")
     except OSError as err:
         raise SubmissionError(f"cannot read {path.name}: {err.strerror}")
     if size > MAX_NOTEBOOK_BYTES:

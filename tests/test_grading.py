@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 
+import psutil
 import pytest
 
 from autograder import notebooks, runner
@@ -31,6 +32,8 @@ def test_reference_notebook_earns_full_marks(course, assignment_id):
 @pytest.mark.parametrize("assignment_id", GRADED)
 def test_release_notebook_earns_zero_without_crashing(course, assignment_id):
     results = grade(course, assignment_id, course.assignment(assignment_id).path("release"), gpu_skip_earns=False)
+    leftovers = [p.name() for p in psutil.Process().children(recursive=True)]
+    assert leftovers == [], "no process of the submission (or of its checks) outlives its grading"
     assert results.score == 0 and results.max_score == 100
     assert all(t.output for t in results.tests), "every lost point comes with a reason"
     assert any("your code raised NotImplementedError" in t.output for t in results.tests)

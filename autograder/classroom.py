@@ -1,0 +1,205 @@
+"""Grade a whole class: nbgrader's submitted/STUDENT/ID/ layout, parallel workers, one gradebook writer.
+
+Workers grade submissions in their own processes (each submission has its own sandboxed kernel
+and check process). Only the main process writes: results per student as they arrive, then the
+gradebook, one student at a time, then the class reports. A shard (`--shard I/N`) grades every
+N-th student and writes results only; `merge` gathers shards and does the rest.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import multiprocessing
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbgrader.api import Gradebook
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from . import reports, runner
+from .course import Assignment, Course, tool_env
+from .results import Results, TestResult
+
+
+@dataclass(frozen=True)
+class Work:
+    student: str
+    notebook: Path  # may not exist: then the student scores 0 with a reason
+
+
+def submissions(assignment: Assignment, submitted: Path) -> list[Work]:
+    """Every student folder under submitted/ with this assignment, sorted by student id."""
+    found = []
+    for folder in sorted(p for p in submitted.glob(f"*/{assignment.id}") if p.is_dir()):
+        expected = folder / assignment.notebook
+        others = sorted(folder.glob("*.ipynb"))
+        notebook = others[0] if not expected.exists() and len(others) == 1 else expected
+        found.append(Work(folder.parent.name, notebook))
+    return found
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """'2/5' -> (2, 5): the second of five shards."""
+    index, _, count = text.partition("/")
+    i, n = int(index), int(count)
+    if not 1 <= i <= n:
+        raise ValueError(f"shard {text!r}: expected I/N with 1 <= I <= N")
+    return i, n
+
+
+def grade_one(root: Path, assignment_id: str, work: Work, options: runner.Options) -> Results:
+    return runner.grade(Course(root), assignment_id, work.notebook, options)
+
+
+def results_dir(out: Path, assignment_id: str) -> Path:
+    return out / "grading" / assignment_id
+
+
+def save_student(out: Path, assignment_id: str, student: str, results: Results) -> None:
+    folder = results_dir(out, assignment_id) / student
+    folder.mkdir(parents=True, exist_ok=True)
+    reports.write_results_json(results, folder / "results.json")
+    reports.write_junit(results, folder / "junit.xml")
+    reports.write_feedback(results, out / "feedback" / student / assignment_id)
+
+
+def load_student(path: Path, assignment_id: str) -> Results:
+    data = json.loads(path.read_text())
+    tests = [TestResult(t["name"], t["score"], t["max_score"], t["status"], t["output"], t["tags"][0],
+                        t.get("extra_data", {})) for t in data["tests"]]
+    return Results(assignment_id, tests, data["execution_time"], data.get("output", ""))
+
+
+def grade_class(course: Course, assignment_id: str, submitted: Path, out: Path, jobs: int,
+                options: runner.Options, shard: tuple[int, int] = (1, 1), db_url: str | None = None) -> dict[str, Results]:
+    """Grade every submission (of this shard); unsharded, also write the gradebook and class reports."""
+    assignment = course.assignment(assignment_id)
+    work = submissions(assignment, submitted)
+    index, count = shard
+    work = work[index - 1::count]
+    graded: dict[str, Results] = {}
+    failures: dict[str, str] = {}
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool, progress() as bar:
+        task = bar.add_task(f"grading {assignment_id}", total=len(work))
+        futures = {pool.submit(grade_one, course.root, assignment_id, w, options): w for w in work}
+        for future in as_completed(futures):
+            student = futures[future].student
+            try:
+                results = future.result()
+            except Exception as err:  # the grader failed for this one; the others go on
+                failures[student] = str(err).splitlines()[0] if str(err) else type(err).__name__
+                bar.update(task, advance=1, description=f"{student}: NOT GRADED")
+                continue
+            graded[student] = results
+            save_student(out, assignment_id, student, results)
+            bar.update(task, advance=1, description=f"{student}: {results.score:g}/{results.max_score:g}")
+    if count == 1:
+        finish(course, assignment_id, out, db_url)
+    if failures:
+        listing = "; ".join(f"{student}: {why}" for student, why in sorted(failures.items()))
+        raise RuntimeError(f"{len(failures)} submissions could not be graded (grade them again): {listing}")
+    return graded
+
+
+def progress() -> Progress:
+    return Progress(TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+
+
+def collect(out: Path, assignment_id: str, sources: list[Path]) -> dict[str, Results]:
+    """Gather per-student results from shard output folders into out; later sources win."""
+    gathered = {}
+    for source in [*sources, out]:
+        for path in sorted(results_dir(source, assignment_id).glob("*/results.json")):
+            gathered[path.parent.name] = path
+    results = {student: load_student(path, assignment_id) for student, path in gathered.items()}
+    for student, result in results.items():
+        if gathered[student].parents[2] != out:  # a shard's folder: copy into the class output
+            save_student(out, assignment_id, student, result)
+    return results
+
+
+def finish(course: Course, assignment_id: str, out: Path, db_url: str | None, sources: list[Path] = ()) -> dict[str, Results]:
+    """Write the gradebook and the class reports from every student's results."""
+    results = collect(out, assignment_id, list(sources))
+    write_gradebook(course, assignment_id, results, db_url or f"sqlite:///{course.root / 'gradebook.db'}")
+    write_class_reports(course.assignment(assignment_id), results, results_dir(out, assignment_id))
+    return results
+
+
+def register_assignment(course: Course, assignment_id: str, db_url: str) -> None:
+    """Make the gradebook know the assignment's notebooks and grade cells, as nbgrader's own step does."""
+    with tempfile.TemporaryDirectory() as scratch:
+        command = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment_id, "--force",
+                   f"--CourseDirectory.root={course.root}", f"--CourseDirectory.release_directory={scratch}",
+                   f"--CourseDirectory.db_url={db_url}"]
+        done = subprocess.run(command, cwd=course.root, env=tool_env(), capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"nbgrader could not register {assignment_id} in the gradebook:\n{done.stderr[-2000:]}")
+
+
+def write_gradebook(course: Course, assignment_id: str, results: dict[str, Results], db_url: str) -> None:
+    """One writer: each student's grade cells in one commit, or none of them."""
+    register_assignment(course, assignment_id, db_url)
+    notebook = Path(course.assignment(assignment_id).notebook).stem
+    with Gradebook(db_url, course_id=course.config.CourseDirectory.course_id) as gb:
+        for student, result in sorted(results.items()):
+            gb.update_or_create_student(student)
+            gb.update_or_create_submission(assignment_id, student)
+            try:
+                for grade_id, (score, _) in result.by_grade_cell().items():
+                    gb.find_grade(f"{grade_id}_tests", notebook, assignment_id, student).auto_score = score
+                gb.db.commit()
+            except Exception:
+                gb.db.rollback()
+                raise
+
+
+def write_class_reports(assignment: Assignment, results: dict[str, Results], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    cells = [g.removesuffix("_tests") for g in assignment.points()]
+    with (folder / "class.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", "score", "max_score", *cells, "notebook"])
+        for student, result in sorted(results.items()):
+            per_cell = result.by_grade_cell()
+            writer.writerow([student, f"{result.score:g}", f"{result.max_score:g}",
+                             *(f"{per_cell.get(c, (0, 0))[0]:g}" for c in cells), result.output])
+    (folder / "summary.md").write_text(class_summary(assignment, results))
+    histogram(results, folder / "histogram.png", assignment.id)
+
+
+def class_summary(assignment: Assignment, results: dict[str, Results]) -> str:
+    scores = sorted(r.score for r in results.values())
+    lines = [f"# {assignment.id}: {len(results)} submissions", ""]
+    if scores:
+        lines += [f"Mean {sum(scores) / len(scores):.1f}, median {scores[len(scores) // 2]:g}, "
+                  f"min {scores[0]:g}, max {scores[-1]:g} (out of {next(iter(results.values())).max_score:g}).", ""]
+    lines += ["| check | points | passed by |", "|---|---|---|"]
+    names: dict[str, list[TestResult]] = {}
+    for result in results.values():
+        for test in result.tests:
+            names.setdefault(test.name, []).append(test)
+    for name, tests in names.items():
+        passed = sum(t.status == "passed" for t in tests)
+        lines.append(f"| {name} | {tests[0].max_score:g} | {passed}/{len(tests)} ({100 * passed / len(tests):.0f}%) |")
+    return "\n".join(lines) + "\n"
+
+
+def histogram(results: dict[str, Results], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.hist([r.score for r in results.values()], bins=range(0, 105, 5), color="tab:blue", edgecolor="white")
+    ax.set_xlabel("score"); ax.set_ylabel("students"); ax.set_title(f"{title}: {len(results)} submissions")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
