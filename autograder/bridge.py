@@ -183,6 +183,9 @@ class Submission:
         self.client.load_connection_file()
         self.client.start_channels()
         self.client.wait_for_ready(timeout=30)
+        # The checks read answers from files, never from output: stop listening to it, so that a
+        # function printing without end cannot fill this process's memory.
+        self.client.iopub_channel.stop()
 
     def close(self) -> None:
         self.client.stop_channels()
