@@ -23,3 +23,12 @@ c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelA
 # grade cell that printed anything to stderr as zero. Drop those lines before scoring.
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"(WARNING|W0000|I0000|E0000|UserWarning|DeprecationWarning|absl|oneDNN|cuda|TensorFlow binary)"
+
+# The autograder's limits for one submission (the `autograder grade` options override these).
+c.Autograder.cell_timeout = 120  # seconds a cell may run before it is interrupted
+c.Autograder.notebook_timeout = 600  # seconds for the whole notebook, checks included
+c.Autograder.memory_gib = 4  # the sandbox is killed past this
+c.Autograder.processes = 64  # processes the submission may start
+c.Autograder.output_bytes = 1_000_000  # output kept per notebook; the rest is dropped
+c.Autograder.gpu_skip_withholds = False  # True: a GPU check skipped for want of a GPU earns nothing
+c.Autograder.seed = 0  # grading seed for the hidden inputs: keep it fixed for a term

@@ -83,6 +83,7 @@ class Answer:
     seconds: float
     same_as_arg: int | None
     args_after: list[Any] = field(default_factory=list)
+    folder: Path | None = None  # where the call's files are: a ScratchFile argument lands here
 
 
 def decode(spec: dict, folder: Path) -> Any:
@@ -225,6 +226,7 @@ class Submission:
             seconds=float(answer.get("seconds", 0.0)),
             same_as_arg=answer.get("same_as_arg"),
             args_after=[decode(a, folder) if a else None for a in answer.get("args_after", [])],
+            folder=folder,
         )
 
     def _execute(self, code: str) -> None:

@@ -102,6 +102,13 @@ def has_gpu() -> bool:
 
 
 @pytest.fixture
+def gpu(has_gpu) -> None:
+    """Ask for it first: a check that needs a GPU is skipped, before anything else, without one."""
+    if not has_gpu:
+        pytest.skip("no GPU on the grading machine")
+
+
+@pytest.fixture
 def credit(request) -> Credit:
     request.node._autograder_credit = Credit()
     return request.node._autograder_credit
@@ -125,8 +132,9 @@ def student_message(excinfo) -> str:
     """What the student reads: the check's own words or the student's exception, never check code."""
     error = excinfo.value
     if isinstance(error, StudentError):
-        return f"your code raised {error.kind}: {error.message}" if error.kind not in (
-            "Timeout", "KernelDied", "KernelError") else error.message
+        if error.kind in ("Timeout", "KernelDied", "KernelError"):
+            return error.message
+        return f"your code raised {error.kind}" + (f": {error.message}" if error.message else "")
     if isinstance(error, AssertionError):
         return str(error).split("\n")[0] or "the result was not what was expected"
     if isinstance(error, pytest.fail.Exception):

@@ -11,17 +11,18 @@ from __future__ import annotations
 import csv
 import json
 import multiprocessing
-import subprocess
-import sys
-import tempfile
+import os
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 from nbgrader.api import Gradebook
+from nbgrader.preprocessors import ComputeChecksums, SaveCells
+from sqlalchemy.exc import SAWarning
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import reports, runner
+from . import notebooks, reports, runner
 from .course import Assignment, Course, tool_env
 from .results import Results, TestResult
 
@@ -50,10 +51,6 @@ def parse_shard(text: str) -> tuple[int, int]:
     if not 1 <= i <= n:
         raise ValueError(f"shard {text!r}: expected I/N with 1 <= I <= N")
     return i, n
-
-
-def grade_one(root: Path, assignment_id: str, work: Work, options: runner.Options) -> Results:
-    return runner.grade(Course(root), assignment_id, work.notebook, options)
 
 
 def results_dir(out: Path, assignment_id: str) -> Path:
@@ -87,7 +84,7 @@ def grade_class(course: Course, assignment_id: str, submitted: Path, out: Path, 
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool, progress() as bar:
         task = bar.add_task(f"grading {assignment_id}", total=len(work))
-        futures = {pool.submit(grade_one, course.root, assignment_id, w, options): w for w in work}
+        futures = {pool.submit(runner.grade_in_worker, course.root, assignment_id, w.notebook, options): w for w in work}
         for future in as_completed(futures):
             student = futures[future].student
             try:
@@ -133,21 +130,27 @@ def finish(course: Course, assignment_id: str, out: Path, db_url: str | None, so
 
 
 def register_assignment(course: Course, assignment_id: str, db_url: str) -> None:
-    """Make the gradebook know the assignment's notebooks and grade cells, as nbgrader's own step does."""
-    with tempfile.TemporaryDirectory() as scratch:
-        command = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment_id, "--force",
-                   f"--CourseDirectory.root={course.root}", f"--CourseDirectory.release_directory={scratch}",
-                   f"--CourseDirectory.db_url={db_url}"]
-        done = subprocess.run(command, cwd=course.root, env=tool_env(), capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"nbgrader could not register {assignment_id} in the gradebook:\n{done.stderr[-2000:]}")
+    """Make the gradebook know the assignment's notebooks and grade cells.
+
+    These are the steps of nbgrader's generate_assignment that touch the gradebook (checksums,
+    then SaveCells), run in-process on the source notebook.
+    """
+    assignment = course.assignment(assignment_id)
+    with Gradebook(db_url, course_id=course.config.CourseDirectory.course_id) as gb:
+        gb.update_or_create_assignment(assignment_id)
+    resources = {"nbgrader": {"notebook": Path(assignment.notebook).stem, "assignment": assignment_id, "db_url": db_url}}
+    nb = notebooks.read(assignment.path("source"))
+    for step in (ComputeChecksums(), SaveCells()):
+        nb, resources = step.preprocess(nb, resources)
 
 
 def write_gradebook(course: Course, assignment_id: str, results: dict[str, Results], db_url: str) -> None:
     """One writer: each student's grade cells in one commit, or none of them."""
+    os.environ["PATH"] = tool_env()["PATH"]  # nbgrader runs `alembic` by name to set up a new gradebook
     register_assignment(course, assignment_id, db_url)
     notebook = Path(course.assignment(assignment_id).notebook).stem
-    with Gradebook(db_url, course_id=course.config.CourseDirectory.course_id) as gb:
+    with warnings.catch_warnings(), Gradebook(db_url, course_id=course.config.CourseDirectory.course_id) as gb:
+        warnings.simplefilter("ignore", SAWarning)  # nbgrader 0.9.6's own autoflush notices
         for student, result in sorted(results.items()):
             gb.update_or_create_student(student)
             gb.update_or_create_submission(assignment_id, student)

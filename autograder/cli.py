@@ -51,16 +51,27 @@ def cmd_calibrate(args) -> int:
     return 0 if worst.accuracy >= args.threshold else 1
 
 
-def grading_options(args):
+def grading_options(args, course: Course):
+    """The command line first, then `c.Autograder.*` in nbgrader_config.py, then the defaults."""
     from . import runner
     from .sandbox import Sandbox
 
-    if not args.no_sandbox:
+    config = course.config.get("Autograder", {})
+
+    def setting(name, default):
+        given = getattr(args, name)
+        return given if given not in (None, False) else config.get(name, default)
+
+    no_sandbox = bool(setting("no_sandbox", False))
+    if not no_sandbox:
         Sandbox.require()
-    limits = Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
-                    memory_bytes=int(args.memory_gib * 2**30))
-    return runner.Options(limits=limits, sandbox=not args.no_sandbox, seed=args.seed,
-                          gpu_skip_earns=not args.gpu_skip_withholds)
+    limits = Limits(cell_seconds=float(setting("cell_timeout", Limits.cell_seconds)),
+                    notebook_seconds=float(setting("notebook_timeout", Limits.notebook_seconds)),
+                    memory_bytes=int(float(setting("memory_gib", Limits.memory_bytes / 2**30)) * 2**30),
+                    output_bytes=int(config.get("output_bytes", Limits.output_bytes)),
+                    processes=int(config.get("processes", Limits.processes)))
+    return runner.Options(limits=limits, sandbox=not no_sandbox, seed=int(setting("seed", 0)),
+                          gpu_skip_earns=not setting("gpu_skip_withholds", False))
 
 
 def cmd_grade(args) -> int:
@@ -68,7 +79,7 @@ def cmd_grade(args) -> int:
 
     course = course_of(args)
     course.assignment(args.assignment)  # fail early on an unknown id
-    results = runner.grade(course, args.assignment, Path(args.submission), grading_options(args))
+    results = runner.grade(course, args.assignment, Path(args.submission), grading_options(args, course))
     reports.write_results_json(results, Path(args.results))
     if args.junit:
         reports.write_junit(results, Path(args.junit))
@@ -88,7 +99,7 @@ def cmd_grade_class(args) -> int:
         raise FileNotFoundError(f"no submissions folder {submitted}")
     shard = classroom.parse_shard(args.shard)
     out = Path(args.out) if args.out else course.root
-    graded = classroom.grade_class(course, args.assignment, submitted, out, args.jobs, grading_options(args),
+    graded = classroom.grade_class(course, args.assignment, submitted, out, args.jobs, grading_options(args, course),
                                    shard=shard, db_url=args.db)
     print(f"graded {len(graded)} submissions of {args.assignment}"
           + (f" (shard {args.shard}); run `autograder merge` when every shard is done" if shard[1] > 1 else
@@ -108,13 +119,14 @@ def cmd_merge(args) -> int:
 
 
 def add_grading_options(p) -> None:
-    p.add_argument("--seed", type=int, default=0, help="grading seed for the hidden inputs")
+    """Each also settable as c.Autograder.<name> in nbgrader_config.py (the command line wins)."""
+    p.add_argument("--seed", type=int, help="grading seed for the hidden inputs (default 0)")
     p.add_argument("--no-sandbox", action="store_true", help="run without bubblewrap (trusted notebooks only)")
     p.add_argument("--gpu-skip-withholds", action="store_true",
                    help="GPU checks skipped for want of a GPU earn nothing (default: they earn their points)")
-    p.add_argument("--cell-timeout", type=float, default=Limits.cell_seconds, help="seconds per cell")
-    p.add_argument("--notebook-timeout", type=float, default=Limits.notebook_seconds, help="seconds per notebook")
-    p.add_argument("--memory-gib", type=float, default=Limits.memory_bytes / 2**30, help="memory cap in GiB")
+    p.add_argument("--cell-timeout", type=float, help=f"seconds per cell (default {Limits.cell_seconds:g})")
+    p.add_argument("--notebook-timeout", type=float, help=f"seconds per notebook (default {Limits.notebook_seconds:g})")
+    p.add_argument("--memory-gib", type=float, help=f"memory cap in GiB (default {Limits.memory_bytes / 2**30:g})")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -59,9 +59,11 @@ class Execution:
 class CheckProcess:
     """The hidden checks in their own pytest process, started early so its imports overlap execution."""
 
-    def __init__(self, course: Course, assignment_id: str, sandbox: Sandbox, options: Options):
-        self.report = sandbox.runtime / "report.json"
-        self.ready = sandbox.runtime / "ready.json"
+    def __init__(self, course: Course, assignment_id: str, sandbox: Sandbox, private: Path, options: Options):
+        # The report and the go-ahead live where the sandbox cannot reach: a submission must not
+        # be able to write its own report or start the checks early.
+        self.report = private / "report.json"
+        self.ready = private / "ready.json"
         env = dict(os.environ)
         env.update({
             checks.ENV_CONNECTION: str(sandbox.runtime / "kernel.json"),
@@ -77,7 +79,7 @@ class CheckProcess:
             "-q", "--assert=plain", "-p", "no:cacheprovider", "--rootdir", str(folder),
             "-c", str(folder.parent / "pytest.ini"),
         ]
-        self.log = sandbox.runtime / "checks.log"
+        self.log = private / "checks.log"
         self.process = subprocess.Popen(command, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
         self.timeout = options.checks_seconds
 
@@ -89,10 +91,11 @@ class CheckProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        if not self.report.exists():
+        raw = json.loads(self.report.read_text()) if self.report.exists() else []
+        if not raw or self.process.returncode not in (0, 1):  # pytest: 0 all passed, 1 some failed
             tail = self.log.read_text()[-2000:] if self.log.exists() else ""
-            raise RuntimeError(f"the hidden checks did not run:\n{tail}")
-        return json.loads(self.report.read_text())
+            raise RuntimeError(f"the hidden checks did not run (pytest exit {self.process.returncode}):\n{tail}")
+        return raw
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -100,7 +103,8 @@ class CheckProcess:
             self.process.wait()
 
 
-def execute(cells, sandbox: Sandbox, options: Options, check: Callable[[Execution], T]) -> tuple[Execution, T]:
+def execute(cells, sandbox: Sandbox, private: Path, options: Options,
+            check: Callable[[Execution], T]) -> tuple[Execution, T]:
     """Run the cells in a fresh sandboxed kernel and add the agent; `check` then uses the live kernel.
 
     The kernel, and every process the submission started, is killed when `check` returns.
@@ -111,7 +115,7 @@ def execute(cells, sandbox: Sandbox, options: Options, check: Callable[[Executio
     client = BoundedClient(nb, sandbox, options.limits)
     execution = Execution()
     start = time.monotonic()
-    kernel_log = (sandbox.runtime / "kernel.log").open("w")
+    kernel_log = (private / "kernel.log").open("w")
     with kernel_log, client.setup_kernel(stdout=kernel_log, stderr=kernel_log):
         watchdog = Watchdog(client.km.pid(), options.limits)
         watchdog.start()
@@ -165,10 +169,12 @@ def grade(course: Course, assignment_id: str, submission: Path, options: Options
     work = Path(tempfile.mkdtemp(prefix="ag-"))
     try:
         sandbox = Sandbox(scratch=work / "scratch", runtime=work / "run", enabled=options.sandbox)
-        checker = CheckProcess(course, assignment_id, sandbox, options)
+        private = work / "private"
+        private.mkdir()
+        checker = CheckProcess(course, assignment_id, sandbox, private, options)
         try:
             cells = cells_to_run(read_submission(submission), notebooks.read(assignment.path("release")))
-            execution, raw = execute(cells, sandbox, options, checker.run)
+            execution, raw = execute(cells, sandbox, private, options, checker.run)
         except SubmissionError as err:
             execution = Execution(ok=False, message=str(err))
             raw = checker.run(execution)
@@ -177,3 +183,8 @@ def grade(course: Course, assignment_id: str, submission: Path, options: Options
         return to_results(assignment, raw, options, time.monotonic() - start, execution)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def grade_in_worker(root: Path, assignment_id: str, submission: Path, options: Options) -> Results:
+    """grade() for a pool worker: this module is light to import, so workers start fast."""
+    return grade(Course(root), assignment_id, submission, options)

@@ -7,6 +7,7 @@ The project, the hidden checks, the gradebook and other submissions are simply n
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -55,6 +56,15 @@ class Sandbox:
             self.require()
         self.scratch.mkdir(parents=True, exist_ok=True)
         self.runtime.mkdir(parents=True, exist_ok=True)
+        self.share_font_cache()
+
+    def share_font_cache(self) -> None:
+        """Give the kernel matplotlib's font list, so that it does not rebuild it for every submission."""
+        host = Path(os.environ.get("MPLCONFIGDIR") or Path.home() / ".cache" / "matplotlib")
+        target = self.scratch / ".matplotlib"
+        target.mkdir(exist_ok=True)
+        for fontlist in host.glob("fontlist-*.json"):
+            shutil.copyfile(fontlist, target / fontlist.name)
 
     def python_dirs(self) -> list[Path]:
         """The interpreter's install and the venv: read-only inside the sandbox."""

@@ -42,11 +42,15 @@ class Measure:
 
 
 def measure(command: list[str], cwd: Path) -> Measure:
-    """Run a command; sample its process tree's memory every 50 ms; CPU from the tree's rusage."""
-    before = psutil.Process().cpu_times()
+    """Run a command; sample its process tree every 50 ms for memory and CPU.
+
+    CPU is summed from the last sample of every process seen, so that processes killed rather
+    than waited for (the grader kills each sandbox when its checks are done) still count.
+    """
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env=tool_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
+    cpu_seen: dict[int, float] = {}
     done = threading.Event()
 
     def sample():
@@ -55,9 +59,18 @@ def measure(command: list[str], cwd: Path) -> Measure:
         while not done.is_set():
             try:
                 tree = [root, *root.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
             except psutil.Error:
-                pass
+                break
+            memory = 0
+            for p in tree:
+                try:
+                    with p.oneshot():
+                        memory += p.memory_info().rss
+                        times = p.cpu_times()
+                        cpu_seen[p.pid] = times.user + times.system
+                except psutil.Error:
+                    pass
+            peak = max(peak, memory)
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -66,9 +79,7 @@ def measure(command: list[str], cwd: Path) -> Measure:
     wall = time.perf_counter() - start
     done.set()
     sampler.join()
-    after = psutil.Process().cpu_times()
-    cpu = (after.children_user + after.children_system) - (before.children_user + before.children_system)
-    return Measure(wall, cpu, peak)
+    return Measure(wall, sum(cpu_seen.values()), peak)
 
 
 def gib(n: int) -> str:

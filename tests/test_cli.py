@@ -30,3 +30,22 @@ def test_help_lists_the_commands():
     assert done.returncode == 0
     for command in ["build", "check", "calibrate"]:
         assert command in done.stdout
+
+
+def test_limits_come_from_the_command_line_then_nbgrader_config(course, tmp_path, monkeypatch):
+    import shutil as _shutil
+
+    from autograder.cli import grading_options, parser
+    from autograder.course import Course
+
+    for name in ["source", "nbgrader_config.py"]:
+        (_shutil.copytree if (course.root / name).is_dir() else _shutil.copyfile)(course.root / name, tmp_path / name)
+    with (tmp_path / "nbgrader_config.py").open("a") as f:
+        f.write("c.Autograder.cell_timeout = 7\nc.Autograder.memory_gib = 2\nc.Autograder.seed = 42\n")
+    copy = Course(tmp_path)
+    options = grading_options(parser().parse_args(["grade", "x.ipynb", "--assignment", "01_tensors", "--no-sandbox"]), copy)
+    assert (options.limits.cell_seconds, options.limits.memory_bytes, options.seed) == (7, 2 * 2**30, 42)
+    assert options.limits.notebook_seconds == 600 and options.gpu_skip_earns and not options.sandbox
+    options = grading_options(parser().parse_args(
+        ["grade", "x.ipynb", "--assignment", "01_tensors", "--no-sandbox", "--cell-timeout", "9", "--seed", "3"]), copy)
+    assert (options.limits.cell_seconds, options.seed) == (9, 3)
