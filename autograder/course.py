@@ -54,10 +54,6 @@ class Course:
 
     root: Path
 
-    @classmethod
-    def here(cls) -> Course:
-        return cls(find_root())
-
     @cached_property
     def config(self) -> Config:
         return PyFileConfigLoader(CONFIG_FILE, path=str(self.root)).load_config()

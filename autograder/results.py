@@ -64,5 +64,6 @@ class Results:
             "output": self.output,
             "output_format": "text",
             "visibility": "visible",
+            "extra_data": {"execution": self.execution},
             "tests": tests,
         }

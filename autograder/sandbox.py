@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 GiB = 1024**3
@@ -42,7 +42,6 @@ class Sandbox:
     scratch: Path
     runtime: Path
     enabled: bool = True
-    read_only: list[Path] = field(default_factory=list)
     tmp_bytes: int = 512 * 1024**2  # the private /tmp lives in memory: keep it small
 
     @staticmethod
@@ -91,7 +90,7 @@ class Sandbox:
                 args += ["--symlink", str(target.readlink()), str(target)]
             elif target.exists():
                 args += ["--ro-bind", str(target), str(target)]
-        for folder in [*self.python_dirs(), *self.read_only]:
+        for folder in self.python_dirs():
             args += ["--ro-bind", str(folder), str(folder)]
         for device in sorted(Path("/dev").glob("nvidia*")):   # a GPU, where the grader has one
             args += ["--dev-bind", str(device), str(device)]
