@@ -7,10 +7,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbformat.v4 import new_code_cell
+from nbformat.v4 import new_code_cell, new_notebook
 
 from . import notebooks
 from .course import Course
+from .sanitize import cells_to_run
 
 ASSIGNMENT = "05_train_and_save"
 TEST_POINTS = 100_000
@@ -50,19 +51,12 @@ class Run:
     epochs: int
 
 
-def definitions(nb):
-    """The code cells a grader needs: everything but demonstrations and visible tests."""
-    nb.cells = [
-        cell for cell in nb.cells
-        if cell.cell_type == "code" and not notebooks.is_demo(cell) and not notebooks.is_grade(cell)
-    ]
-    return nb
-
-
 def calibrate(course: Course, seeds: list[int]) -> list[Run]:
     """Train the source notebook's train_classifier once per seed and score it on fresh data."""
-    nb = definitions(notebooks.read(course.assignment(ASSIGNMENT).path("source")))
-    nb.cells.append(new_code_cell(CALIBRATION_CELL.format(seeds=list(seeds), test_points=TEST_POINTS)))
+    source = notebooks.read(course.assignment(ASSIGNMENT).path("source"))
+    cells = [new_code_cell(cell.source) for cell in cells_to_run(source, source)]  # what the grader would run
+    cells.append(new_code_cell(CALIBRATION_CELL.format(seeds=list(seeds), test_points=TEST_POINTS)))
+    nb = new_notebook(cells=cells)
     with tempfile.TemporaryDirectory() as scratch:
         executed = notebooks.execute(nb, cwd=Path(scratch), timeout=60 * len(seeds) + 60, allow_errors=False)
     text = "".join(o.get("text", "") for o in executed.cells[-1].outputs if o.output_type == "stream")
