@@ -156,13 +156,17 @@ def _autograder_agent():
                 start = time.perf_counter()
                 result = function(*args, **kwargs)
                 answer["seconds"] = time.perf_counter() - start
-                answer["result"] = encode(result, out)
-                answer["same_as_arg"] = next((i for i, a in enumerate(args) if a is result), None)
-                answer["args_after"] = [encode(a, out) if is_variable(a) else None for a in args]
         except BaseException as error:  # the student's code may raise anything, SystemExit included
             frames = traceback.extract_tb(error.__traceback__)
             answer = {"error": {"type": type(error).__name__, "message": str(error)[:2000],
                                 "line": frames[-1].lineno if frames else None}}
+        if "seconds" in answer:
+            try:  # what the function returned may itself misbehave when read
+                answer["result"] = encode(result, out)
+                answer["same_as_arg"] = next((i for i, a in enumerate(args) if a is result), None)
+                answer["args_after"] = [encode(a, out) if is_variable(a) else None for a in args]
+            except BaseException as error:
+                answer = {"unreadable": f"{type(error).__name__}: {error}"[:300]}
         with open(os.path.join(folder, "response.json"), "w") as f:
             json.dump(answer, f)
 

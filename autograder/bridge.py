@@ -19,6 +19,9 @@ import numpy as np
 from jupyter_client import BlockingKernelClient
 
 
+HEARTBEAT_GRACE_SECONDS = 10.0
+
+
 class StudentError(Exception):
     """The student's function raised, or the kernel could not answer."""
 
@@ -73,6 +76,56 @@ class Handle:
 @dataclass
 class Unsupported:
     type: str
+
+
+def describe(value: Any) -> str:
+    """What kind of thing a returned value is, in words (never its content): for check messages."""
+    if value is None:
+        return "None"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else "infinite"
+    if isinstance(value, Unsupported):
+        return f"a {value.type} object, which the grader does not read"
+    if isinstance(value, Tensor):
+        return f"a tensor of shape {value.value.shape}"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    return {str: "a string", bool: "a bool", dict: "a dict"}.get(type(value), f"a {type(value).__name__}")
+
+
+def number(value: Any, what: str) -> float:
+    """A finite number from an answer (a Python or NumPy number, or a one-element tensor or array).
+
+    Anything else fails the check with a message that says what came back instead.
+    """
+    raw = value.value if isinstance(value, Tensor) else value
+    if isinstance(raw, (int, float, np.number)) and not isinstance(raw, bool):
+        raw = np.asarray(raw)
+    if not (isinstance(raw, np.ndarray) and raw.size == 1 and raw.dtype.kind in "iuf"):
+        raise AssertionError(f"{what} should be a number; it is {describe(value)}")
+    result = float(raw.reshape(()))
+    if not math.isfinite(result):
+        raise AssertionError(f"{what} should be a finite number; it is {describe(result)}")
+    return result
+
+
+def numbers(value: Any, count: int, what: str) -> list[float]:
+    """`count` finite numbers from a returned tuple or list."""
+    if not isinstance(value, (tuple, list)) or len(value) != count:
+        raise AssertionError(f"{what} should be {count} numbers; it is {describe(value)}")
+    return [number(item, f"each of {what}") for item in value]
+
+
+def array(value: Any, what: str, finite: bool = True) -> np.ndarray:
+    """A numeric array (finite, unless the check looks at that itself) from a returned array or tensor."""
+    raw = value.value if isinstance(value, Tensor) else value
+    if not (isinstance(raw, np.ndarray) and raw.dtype.kind in "biuf"):
+        raise AssertionError(f"{what} should be an array or tensor of numbers; it is {describe(value)}")
+    if finite and not np.all(np.isfinite(raw)):
+        raise AssertionError(f"{what} should hold finite numbers; it holds NaN or infinity")
+    return raw
 
 
 @dataclass
@@ -180,6 +233,7 @@ class Submission:
         self.scratch = scratch
         self.call_seconds = call_seconds
         self.calls = 0
+        self.stuck = ""
         self.client = BlockingKernelClient(connection_file=str(connection_file))
         self.client.load_connection_file()
         self.client.start_channels()
@@ -221,6 +275,8 @@ class Submission:
         if "error" in answer:
             error = answer["error"]
             raise StudentError(str(error.get("type")), str(error.get("message", ""))[:500])
+        if "unreadable" in answer:
+            raise StudentError("Unreadable", f"the grader could not read what your code returned ({str(answer['unreadable'])[:300]})")
         return Answer(
             value=decode(answer["result"], folder),
             seconds=float(answer.get("seconds", 0.0)),
@@ -230,17 +286,38 @@ class Submission:
         )
 
     def _execute(self, code: str) -> None:
+        if self.stuck:
+            raise StudentError("Timeout", self.stuck)
         msg_id = self.client.execute(code, silent=True, store_history=False)
-        deadline = time.monotonic() + self.call_seconds
+        if not self._wait_for_reply(msg_id, self.call_seconds):
+            # Interrupt the call, so that the next checks can go on; a kernel that ignores it is stuck.
+            self.client.control_channel.send(self.client.session.msg("interrupt_request", {}))
+            message = f"the call took longer than {self.call_seconds:.0f} s and was stopped"
+            if not self._wait_for_reply(msg_id, 10.0):
+                self.stuck = f"{message}; the kernel did not answer after that"
+            raise StudentError("Timeout", message)
+
+    def _wait_for_reply(self, msg_id: str, seconds: float) -> bool:
+        """Whether the reply came in time; a kernel whose heartbeat stays silent for a while is dead.
+
+        One missed heartbeat means nothing: on a busy machine a live kernel misses beats.
+        """
+        deadline = time.monotonic() + seconds
+        silent_since = None
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise StudentError("Timeout", f"the call took longer than {self.call_seconds:.0f} s")
+                return False
             try:
                 reply = self.client.get_shell_msg(timeout=min(remaining, 1.0))
             except queue.Empty:
-                if not self.client.is_alive():
-                    raise StudentError("KernelDied", "the notebook's kernel died")
+                if self.client.is_alive():
+                    silent_since = None
+                elif silent_since is None:
+                    silent_since = time.monotonic()
+                elif time.monotonic() - silent_since > HEARTBEAT_GRACE_SECONDS:
+                    self.stuck = "the notebook's kernel had died during an earlier check"
+                    raise StudentError("KernelDied", "the notebook's kernel died while your code ran")
                 continue
             if reply["parent_header"].get("msg_id") == msg_id:
-                return
+                return True

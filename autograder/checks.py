@@ -12,7 +12,7 @@ import json
 import os
 import time
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ ENV_SCRATCH = "AUTOGRADER_SCRATCH"
 ENV_SEED = "AUTOGRADER_SEED"
 ENV_REPORT = "AUTOGRADER_REPORT"
 ENV_READY = "AUTOGRADER_READY"
+ENV_CALL_SECONDS = "AUTOGRADER_CALL_SECONDS"
 READY_SECONDS = 1200
 
 
@@ -38,6 +39,7 @@ class CheckResult:
     score: float
     status: str  # passed, failed, skipped
     message: str
+    margins: dict = field(default_factory=dict)  # for calibration only; never shown to students
 
 
 class Credit:
@@ -50,6 +52,19 @@ class Credit:
     def award(self, fraction: float, message: str) -> None:
         self.fraction = min(1.0, max(0.0, float(fraction)))
         self.message = message
+
+
+class Margins:
+    """What a stochastic check measured against its limit, so that calibration can report the worst case.
+
+    `margins("test accuracy", 0.97, 0.95, higher_is_better=True)`; record before asserting.
+    """
+
+    def __init__(self):
+        self.seen: dict[str, dict] = {}
+
+    def __call__(self, what: str, value: float, limit: float, higher_is_better: bool = False) -> None:
+        self.seen[what] = {"value": float(value), "limit": float(limit), "higher_is_better": higher_is_better}
 
 
 def pytest_configure(config):
@@ -77,7 +92,8 @@ def submission(notebook_state):
     """The student's functions, callable in their sandboxed kernel."""
     if not notebook_state["ok"]:
         pytest.fail(f"not graded: {notebook_state['message']}")
-    client = Submission(Path(os.environ[ENV_CONNECTION]), Path(os.environ[ENV_SCRATCH]))
+    client = Submission(Path(os.environ[ENV_CONNECTION]), Path(os.environ[ENV_SCRATCH]),
+                        float(os.environ.get(ENV_CALL_SECONDS, "120")))
     yield client
     client.close()
 
@@ -114,6 +130,12 @@ def credit(request) -> Credit:
     return request.node._autograder_credit
 
 
+@pytest.fixture
+def margins(request) -> Margins:
+    request.node._autograder_margins = Margins()
+    return request.node._autograder_margins
+
+
 def check_name(item) -> str:
     doc = (item.function.__doc__ or "").strip().splitlines()
     return doc[0].strip() if doc else item.name
@@ -132,7 +154,7 @@ def student_message(excinfo) -> str:
     """What the student reads: the check's own words or the student's exception, never check code."""
     error = excinfo.value
     if isinstance(error, StudentError):
-        if error.kind in ("Timeout", "KernelDied", "KernelError"):
+        if error.kind in ("Timeout", "KernelDied", "KernelError", "Unreadable"):
             return error.message
         return f"your code raised {error.kind}" + (f": {error.message}" if error.message else "")
     if isinstance(error, AssertionError):
@@ -166,8 +188,9 @@ def pytest_runtest_makereport(item, call):
 
 
 def record(item, score, status, message):
-    item.config._autograder_results.append(
-        CheckResult(grade_id(item), check_name(item), points(item), score, status, message))
+    seen = getattr(item, "_autograder_margins", None)
+    item.config._autograder_results.append(CheckResult(
+        grade_id(item), check_name(item), points(item), score, status, message, seen.seen if seen else {}))
 
 
 def pytest_sessionfinish(session):

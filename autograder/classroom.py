@@ -69,7 +69,8 @@ def load_student(path: Path, assignment_id: str) -> Results:
     data = json.loads(path.read_text())
     tests = [TestResult(t["name"], t["score"], t["max_score"], t["status"], t["output"], t["tags"][0],
                         t.get("extra_data", {})) for t in data["tests"]]
-    return Results(assignment_id, tests, data["execution_time"], data.get("output", ""))
+    return Results(assignment_id, tests, data["execution_time"], data.get("output", ""),
+                   data.get("extra_data", {}).get("execution", {}))
 
 
 def grade_class(course: Course, assignment_id: str, submitted: Path, out: Path, jobs: int,
@@ -82,7 +83,7 @@ def grade_class(course: Course, assignment_id: str, submitted: Path, out: Path, 
     graded: dict[str, Results] = {}
     failures: dict[str, str] = {}
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool, progress() as bar:
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context, initializer=runner.die_with_parent) as pool, progress() as bar:
         task = bar.add_task(f"grading {assignment_id}", total=len(work))
         futures = {pool.submit(runner.grade_in_worker, course.root, assignment_id, w.notebook, options): w for w in work}
         for future in as_completed(futures):

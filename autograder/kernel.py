@@ -9,23 +9,27 @@ watchdog that kills the whole sandbox past the memory, process or notebook-time 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
-from nbformat.v4 import new_output
+from nbformat.v4 import new_code_cell, new_output
 
 from .notebooks import KERNEL_ARGUMENTS
-from .sandbox import Limits, Sandbox
+from .sandbox import Limits, Sandbox, with_file_limits
+
+MAX_FILES = 20_000
 
 
 class SandboxedKernelManager(AsyncKernelManager):
     """A python3 kernel started under bubblewrap, reached over unix sockets in the runtime folder."""
 
-    def __init__(self, sandbox: Sandbox, **kwargs):
+    def __init__(self, sandbox: Sandbox, max_file_bytes: int, **kwargs):
         super().__init__(
             kernel_name="python3",
             transport="ipc",
@@ -34,9 +38,10 @@ class SandboxedKernelManager(AsyncKernelManager):
             **kwargs,
         )
         self.sandbox = sandbox
+        self.max_file_bytes = max_file_bytes
 
     def format_kernel_cmd(self, extra_arguments=None):
-        return self.sandbox.wrap(super().format_kernel_cmd(extra_arguments))
+        return with_file_limits(self.sandbox.wrap(super().format_kernel_cmd(extra_arguments)), self.max_file_bytes)
 
     @property
     def kernel_spec(self):
@@ -58,13 +63,34 @@ class Breach:
     message: str
 
 
-class Watchdog(threading.Thread):
-    """Polls the sandbox's process tree; kills it past the memory, process or time limit."""
+def disk_usage(folder: Path, max_files: int) -> tuple[int, int]:
+    """(bytes, files) under folder, counting at most max_files + 1 files."""
+    total, files, stack = 0, 0, [folder]
+    while stack and files <= max_files:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                else:
+                    files += 1
+                    total += entry.stat(follow_symlinks=False).st_blocks * 512
+            except OSError:
+                pass
+    return total, files
 
-    def __init__(self, pid: int, limits: Limits, interval: float = 0.1):
+
+class Watchdog(threading.Thread):
+    """Polls the sandbox's process tree and scratch folder; kills it past a memory, process, disk or time limit."""
+
+    def __init__(self, pid: int, limits: Limits, scratch: Path, interval: float = 0.1):
         super().__init__(daemon=True)
         self.root = psutil.Process(pid)
         self.limits = limits
+        self.scratch = scratch
         self.interval = interval
         self.deadline = time.monotonic() + limits.notebook_seconds
         self.breach: Breach | None = None
@@ -78,7 +104,9 @@ class Watchdog(threading.Thread):
             return []
 
     def run(self) -> None:
+        ticks = 0
         while not self._stop.wait(self.interval):
+            ticks += 1
             processes = self.tree()
             if not processes:
                 return
@@ -95,6 +123,15 @@ class Watchdog(threading.Thread):
                 self.kill(Breach("processes", f"started more than {self.limits.processes} processes"))
             elif time.monotonic() > self.deadline:
                 self.kill(Breach("time", f"ran longer than {self.limits.notebook_seconds:.0f} s in all"))
+            elif ticks % 5 == 0:
+                self.check_disk()
+
+    def check_disk(self) -> None:
+        used, files = disk_usage(self.scratch, MAX_FILES)
+        if used > self.limits.disk_bytes:
+            self.kill(Breach("disk", f"wrote more than {self.limits.disk_bytes / 2**30:.1f} GiB of files"))
+        elif files > MAX_FILES:
+            self.kill(Breach("disk", f"created more than {MAX_FILES:,} files"))
 
     def kill(self, breach: Breach | None) -> None:
         """Kill the sandbox and everything in it (breach: why, or None at the end of grading)."""
@@ -114,23 +151,49 @@ class Watchdog(threading.Thread):
 
 
 class BoundedClient(NotebookClient):
-    """nbclient with a budget of output bytes kept per notebook; the rest is dropped."""
+    """nbclient with a budget of output bytes kept per notebook, and each cell's error recorded."""
 
     def __init__(self, nb, sandbox: Sandbox, limits: Limits, **kwargs):
         super().__init__(
             nb,
             timeout=int(limits.cell_seconds),
             interrupt_on_timeout=True,
+            error_on_timeout={"ename": "Timeout", "evalue": f"ran longer than {limits.cell_seconds:.0f} s and was stopped"},
             allow_errors=True,
             record_timing=False,
             extra_arguments=KERNEL_ARGUMENTS,
-            km=SandboxedKernelManager(sandbox),
+            km=SandboxedKernelManager(sandbox, limits.disk_bytes),
             resources={"metadata": {"path": str(sandbox.scratch)}},
+            on_cell_error=self.record_error,
+            on_cell_executed=self.record_exit,
             **kwargs,
         )
         self.output_budget = limits.output_bytes
         self.output_used = 0
         self.truncated = False
+        self.errors: dict[int, tuple[str, str]] = {}  # cell index -> (exception name, message)
+        self.exited: int | None = None  # the cell that called exit(): the kernel stops after it
+
+    def record_error(self, cell, cell_index, execute_reply):
+        content = execute_reply.get("content", {})
+        self.errors[cell_index] = (str(content.get("ename", "an error")), str(content.get("evalue", "")))
+
+    def record_exit(self, cell, cell_index, execute_reply):
+        payloads = execute_reply.get("content", {}).get("payload") or []
+        if any(isinstance(p, dict) and p.get("source") == "ask_exit" for p in payloads):
+            self.exited = cell_index
+
+    def responsive(self, seconds: int = 10) -> bool:
+        """After a timeout: whether the interrupted kernel answers again (it may ignore interrupts)."""
+        self.nb.cells.append(new_code_cell("pass"))
+        index = len(self.nb.cells) - 1
+        timeout, self.timeout = self.timeout, seconds
+        try:
+            self.execute_cell(self.nb.cells[index], index)
+        finally:
+            self.timeout = timeout
+            self.nb.cells.pop()
+        return self.errors.pop(index, None) is None
 
     def output(self, outs, msg, display_id, cell_index):
         size = len(json.dumps(msg.get("content", {})))

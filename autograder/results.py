@@ -30,6 +30,7 @@ class Results:
     execution_time: float
     output: str = ""  # one human line on how the notebook ran, for the student
     execution: dict = field(default_factory=dict)  # cells run, errors, peak memory: for the instructor
+    margins: dict = field(default_factory=dict)  # check name -> what it measured against its limit: for calibration
 
     @property
     def score(self) -> float:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -21,10 +23,12 @@ from .course import Course
 from .kernel import BoundedClient, Watchdog
 from .results import Results, TestResult
 from .sandbox import Limits, Sandbox
-from .sanitize import SubmissionError, cells_to_run, read_submission
+from .sanitize import Cell, SubmissionError, cells_to_run, notes, read_submission
 
 AGENT = Path(__file__).with_name("agent.py")
 T = TypeVar("T")
+MAX_RESTARTS = 3
+PR_SET_PDEATHSIG = 1
 SEED_CELL = """import keras as _keras
 _keras.utils.set_random_seed({seed})
 del _keras"""
@@ -47,13 +51,30 @@ class Options:
 
 @dataclass
 class Execution:
-    """How the notebook ran in its kernel."""
+    """How the notebook ran in its kernel: `message` when it could not be graded, else errors and notes."""
 
     ok: bool = True
     message: str = ""
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     peak_memory: int = 0
     seconds: float = 0.0
+
+    def summary(self) -> str:
+        """One line for the student."""
+        if self.message:
+            return self.message
+        said = self.notes + self.errors
+        return "; ".join(said[:5]) + (f"; and {len(said) - 5} more" if len(said) > 5 else "") if said else \
+            "your notebook ran without errors"
+
+
+def die_with_parent() -> None:
+    """In a child process: be killed when the parent dies, so that nothing outlives a killed grader (Linux)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
 
 
 class CheckProcess:
@@ -71,6 +92,7 @@ class CheckProcess:
             checks.ENV_SEED: str(options.seed),
             checks.ENV_REPORT: str(self.report),
             checks.ENV_READY: str(self.ready),
+            checks.ENV_CALL_SECONDS: str(options.limits.cell_seconds),
             "TF_CPP_MIN_LOG_LEVEL": "2",
         })
         folder = course.root / "exercises" / assignment_id
@@ -80,7 +102,8 @@ class CheckProcess:
             "-c", str(folder.parent / "pytest.ini"),
         ]
         self.log = private / "checks.log"
-        self.process = subprocess.Popen(command, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(command, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+                                        preexec_fn=die_with_parent)
         self.timeout = options.checks_seconds
 
     def run(self, execution: Execution) -> list[dict]:
@@ -103,43 +126,80 @@ class CheckProcess:
             self.process.wait()
 
 
-def execute(cells, sandbox: Sandbox, private: Path, options: Options,
-            check: Callable[[Execution], T]) -> tuple[Execution, T]:
+def where(cell: Cell) -> str:
+    return {"setup": "a setup cell", "student": "a cell you added"}.get(cell.origin, f"your {cell.grade_id} cell")
+
+
+def error_line(cell: Cell, name: str, text: str) -> str:
+    if name == "Timeout":
+        return f"{where(cell)} {text}"
+    return f"{where(cell)} raised {name}" + (f": {text[:200]}" if text else "")
+
+
+def run_cells(client: BoundedClient, watchdog: Watchdog) -> int | None:
+    """Execute every cell; the index of the cell that killed or wedged the kernel, else None."""
+    for index, cell in enumerate(client.nb.cells):
+        try:
+            client.execute_cell(cell, index)
+        except DeadKernelError:
+            return index
+        if client.exited == index or client.errors.get(index, ("",))[0] == "Timeout" and not client.responsive():
+            watchdog.kill(None)
+            return index
+    return None
+
+
+def execute(cells: list[Cell], sandbox: Sandbox, private: Path, options: Options,
+            check: Callable[[Execution], T], notes: list[str] = ()) -> tuple[Execution, T]:
     """Run the cells in a fresh sandboxed kernel and add the agent; `check` then uses the live kernel.
 
+    A cell that kills the kernel (or wedges it, or breaks the memory, process or disk limit) is left
+    out and the notebook run again in a new kernel, so that what came before it is still graded.
     The kernel, and every process the submission started, is killed when `check` returns.
     """
-    setup = [new_code_cell(SEED_CELL.format(seed=options.seed))]
-    body = [new_code_cell(cell.source) for cell in cells]
-    nb = new_notebook(cells=setup + body + [new_code_cell(AGENT.read_text())])
-    client = BoundedClient(nb, sandbox, options.limits)
-    execution = Execution()
+    execution = Execution(notes=list(notes))
+    left_out: list[int] = []
     start = time.monotonic()
-    kernel_log = (private / "kernel.log").open("w")
-    with kernel_log, client.setup_kernel(stdout=kernel_log, stderr=kernel_log):
-        watchdog = Watchdog(client.km.pid(), options.limits)
-        watchdog.start()
-        try:
-            for index, cell in enumerate(nb.cells):
-                client.execute_cell(cell, index)
-                for output in cell.outputs:
-                    if output.output_type == "error" and 0 < index <= len(body):
-                        origin = cells[index - 1]
-                        where = f"your {origin.grade_id or 'added'} cell" if origin.origin != "setup" else "a setup cell"
-                        execution.errors.append(f"{where} raised {output.ename}: {output.evalue[:200]}")
-        except DeadKernelError:
-            execution.ok = False
-            execution.message = watchdog.breach.message if watchdog.breach else "the notebook's kernel died"
-        if watchdog.breach and execution.ok:
-            execution.ok, execution.message = False, watchdog.breach.message
-        execution.seconds = time.monotonic() - start
-        try:
-            outcome = check(execution)
-        finally:
-            watchdog.stop()
-            execution.peak_memory = watchdog.peak_memory
-            watchdog.kill(None)
-    return execution, outcome
+    with (private / "kernel.log").open("w") as kernel_log:
+        while True:
+            if left_out:
+                sandbox.clear_scratch()  # what the left-out cell wrote goes with it
+            kept = [i for i in range(len(cells)) if i not in left_out]
+            setup = [new_code_cell(SEED_CELL.format(seed=options.seed))]
+            body = [new_code_cell(cells[i].source) for i in kept]
+            nb = new_notebook(cells=setup + body + [new_code_cell(AGENT.read_text())])
+            spent = time.monotonic() - start
+            limits = replace(options.limits, notebook_seconds=max(1.0, options.limits.notebook_seconds - spent))
+            client = BoundedClient(nb, sandbox, limits)
+            with client.setup_kernel(stdout=kernel_log, stderr=kernel_log):
+                watchdog = Watchdog(client.km.pid(), limits, sandbox.scratch)
+                watchdog.start()
+                try:
+                    stopped = run_cells(client, watchdog)
+                    breach = watchdog.breach
+                    culprit = cells[kept[stopped - 1]] if stopped and stopped <= len(kept) else None
+                    if stopped is not None:
+                        why = breach.message if breach else "it called exit()" if client.exited == stopped else (
+                            "it could not be interrupted" if client.errors.get(stopped) else "the kernel died")
+                        if culprit and culprit.origin != "setup" and len(left_out) < MAX_RESTARTS and \
+                                not (breach and breach.limit == "time"):
+                            left_out.append(kept[stopped - 1])
+                            execution.notes.append(f"{where(culprit)} stopped the kernel ({why}) and was left out")
+                            continue
+                        execution.ok = False
+                        execution.message = f"{where(culprit)} stopped the kernel ({why})" if culprit else \
+                            f"the notebook could not be run to the end ({why})"
+                    execution.errors = [error_line(cells[kept[i - 1]], name, text)
+                                        for i, (name, text) in sorted(client.errors.items()) if 0 < i <= len(kept)]
+                    if client.truncated:
+                        execution.notes.append(f"output beyond {limits.output_bytes:,} bytes was not kept")
+                    execution.seconds = time.monotonic() - start
+                    outcome = check(execution)
+                finally:
+                    watchdog.stop()
+                    execution.peak_memory = max(execution.peak_memory, watchdog.peak_memory)
+                    watchdog.kill(None)
+            return execution, outcome
 
 
 def to_results(assignment, raw: list[dict], options: Options, seconds: float, execution: Execution) -> Results:
@@ -155,10 +215,11 @@ def to_results(assignment, raw: list[dict], options: Options, seconds: float, ex
             status = "passed" if earned else "failed"
             output = f"not checked: {output}" + (" (full points by course policy)" if earned else "")
         tests.append(TestResult(check["name"], score, check["points"], status, output, check["grade_id"], extra))
-    summary = execution.message or (
-        "your notebook ran without errors" if not execution.errors else "; ".join(execution.errors[:5]))
+    summary = execution.summary()
+    margins = {check["name"]: check["margins"] for check in raw if check.get("margins")}
     return Results(assignment.id, tests, seconds, summary, {
-        "errors": execution.errors, "peak_memory": execution.peak_memory, "seconds": round(execution.seconds, 2)})
+        "errors": execution.errors, "peak_memory": execution.peak_memory, "seconds": round(execution.seconds, 2)},
+        margins)
 
 
 def grade(course: Course, assignment_id: str, submission: Path, options: Options | None = None) -> Results:
@@ -173,8 +234,9 @@ def grade(course: Course, assignment_id: str, submission: Path, options: Options
         private.mkdir()
         checker = CheckProcess(course, assignment_id, sandbox, private, options)
         try:
-            cells = cells_to_run(read_submission(submission), notebooks.read(assignment.path("release")))
-            execution, raw = execute(cells, sandbox, private, options, checker.run)
+            submitted, release = read_submission(submission), notebooks.read(assignment.path("release"))
+            cells = cells_to_run(submitted, release)
+            execution, raw = execute(cells, sandbox, private, options, checker.run, notes(submission, submitted, release))
         except SubmissionError as err:
             execution = Execution(ok=False, message=str(err))
             raw = checker.run(execution)

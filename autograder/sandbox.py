@@ -33,6 +33,7 @@ class Limits:
     memory_bytes: int = 4 * GiB
     output_bytes: int = 1_000_000
     processes: int = 64
+    disk_bytes: int = 1 * GiB  # in scratch, all files together; also the largest file anywhere
 
 
 @dataclass
@@ -55,6 +56,12 @@ class Sandbox:
             self.require()
         self.scratch.mkdir(parents=True, exist_ok=True)
         self.runtime.mkdir(parents=True, exist_ok=True)
+        self.share_font_cache()
+
+    def clear_scratch(self) -> None:
+        """Empty the scratch folder for a fresh kernel (the font cache comes back)."""
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        self.scratch.mkdir(parents=True)
         self.share_font_cache()
 
     def share_font_cache(self) -> None:
@@ -111,3 +118,19 @@ class Sandbox:
             "--",
         ]
         return args + argv
+
+
+# Run as the sandbox's first process: no file may grow past the disk budget (a write fails with EFBIG;
+# Python ignores SIGXFSZ) and a crash leaves no core dump in scratch. Then exec the sandbox.
+RLIMITS = (
+    "import os, resource, sys\n"
+    "size = int(sys.argv[1])\n"
+    "resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))\n"
+    "resource.setrlimit(resource.RLIMIT_CORE, (0, 0))\n"
+    "os.execvp(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def with_file_limits(argv: list[str], max_file_bytes: int) -> list[str]:
+    """argv, started with a cap on file sizes and no core dumps."""
+    return [sys.executable, "-I", "-c", RLIMITS, str(int(max_file_bytes)), *argv]

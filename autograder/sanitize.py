@@ -20,6 +20,7 @@ from . import notebooks
 
 MAX_NOTEBOOK_BYTES = 50_000_000
 MAX_CELL_CHARS = 200_000
+LARGE_NOTEBOOK_BYTES = 5_000_000
 
 
 class SubmissionError(Exception):
@@ -58,6 +59,25 @@ def read_submission(path: Path) -> NotebookNode:
     if not all(isinstance(cell.get("source", ""), str) for cell in nb.cells):
         raise SubmissionError(f"{path.name} is not a readable notebook: a cell's source is not text")
     return nb
+
+
+def notes(path: Path, submitted: NotebookNode, release: NotebookNode) -> list[str]:
+    """What the student should know about how their file was read: one short phrase each."""
+    said = []
+    kernel = submitted.get("metadata", {}).get("kernelspec", {})
+    name = kernel.get("name") if isinstance(kernel, dict) else None
+    if isinstance(name, str) and name != "python3":
+        said.append(f"the notebook asks for the {name[:40]!r} kernel; it was run with Python 3")
+    if path.stat().st_size > LARGE_NOTEBOOK_BYTES:
+        said.append(f"{path.name} is {path.stat().st_size / 1e6:.0f} MB; the outputs saved in it were ignored")
+    solutions = {grade_id(c) for c in release.cells if notebooks.is_solution(c)}
+    ids = [grade_id(c) for c in submitted.cells if grade_id(c) in solutions]
+    if not ids:
+        said.append("none of the released solution cells were found (start from the released notebook); "
+                    "only code you added was run")
+    for gid in sorted({gid for gid in ids if ids.count(gid) > 1}):
+        said.append(f"the {gid} cell appears {ids.count(gid)} times; the first one was graded")
+    return said
 
 
 def grade_id(cell: NotebookNode) -> str | None:

@@ -1,6 +1,7 @@
 """A whole class, end to end: parallel workers, the real gradebook, nbgrader export, shards."""
 
 import csv
+import json
 import subprocess
 import sys
 
@@ -64,7 +65,9 @@ def test_class_reports_and_feedback_are_written(graded):
     assert "| fit_line: matches least squares on hidden data | 20 | 2/8 (25%) |" in summary
     for student in EXPECTED:
         assert (out / "feedback" / student / ASSIGNMENT / "feedback.html").exists()
-        assert (folder / student / "results.json").exists()
+        saved = json.loads((folder / student / "results.json").read_text())
+        assert "execution" in saved["extra_data"]
+    assert json.loads((folder / "alice" / "results.json").read_text())["extra_data"]["execution"]["peak_memory"] > 0
 
 
 def test_shards_merge_into_the_same_class(course, graded, tmp_path):

@@ -1,4 +1,7 @@
-"""Fairness: a typical mistake loses exactly the checks meant for it and keeps every other point."""
+"""Fairness: a typical mistake loses exactly the checks meant for it and keeps every other point.
+
+Three or more per assignment (02's fourth, the lecture's update of a alone, is in test_grading.py).
+"""
 
 import pytest
 
@@ -9,6 +12,37 @@ pytestmark = [pytest.mark.slow, needs_bwrap]
 
 # (assignment, grade_id of the edited solution cell, code replaced, replacement, the checks that must fail)
 MISTAKES = {
+    "a float where an int32 is asked": (
+        "01_tensors", "make_constants", "a = tf.constant(3, dtype=tf.int32)", "a = tf.constant(3.0)",
+        {"make_constants: a is the int32 scalar 3"}),
+    "the lecture's random initial b": (
+        "02_gradient_tape", "fit_line", "b = tf.Variable(0.0)", "b = tf.Variable(np.random.randn(), dtype=tf.float32)",
+        {"fit_line: with epochs=1, equals one analytic step from (0, 0)"}),
+    "noise drawn with the variance as its std": (
+        "02_gradient_tape", "make_line_data", "rng.normal(0.0, noise, size=n)", "rng.normal(0.0, noise**2, size=n)",
+        {"make_line_data: y lies on a_true + b_true*x with Gaussian noise of std noise"}),
+    "fit_line returns the variables, not floats": (
+        "02_gradient_tape", "fit_line", "return float(a.numpy()), float(b.numpy())", "return a, b",
+        {"fit_line: returns two Python floats"}),
+    "a fast step that is not compiled": (
+        "03_batched_training", "make_fast_step", "    @tf.function\n", "",
+        {"make_fast_step: returns a tf.function"}),
+    "a small shuffle buffer": (
+        "03_batched_training", "make_dataset", ".shuffle(int(x.shape[0]))", ".shuffle(4)",
+        {"make_dataset: shuffles over the whole set, not a small buffer"}),
+    "a forward pass that forgets the activations": (
+        "04_keras_models", "manual_predict", "        h = np.asarray(layer.activation(h))\n", "",
+        {"manual_predict: equals the model's prediction on hidden models and inputs",
+         "manual_predict: applies each layer's own activation, with or without a bias"}),
+    "the square's half-side taken as its side": (
+        "05_train_and_save", "make_square_data", "np.abs(x - 0.5) < HALF_SIDE", "np.abs(x - 0.5) < HALF_SIDE / 2",
+        {"make_square_data: y is 1 inside the centred square of half-side 1/√8, else 0"}),
+    "a model compiled without the accuracy metric": (
+        "05_train_and_save", "build_and_compile", 'metrics=["accuracy"]', "metrics=[]",
+        {"build_and_compile: reports the accuracy metric"}),
+    "training without a validation split": (
+        "05_train_and_save", "train_classifier", "validation_data=val, ", "",
+        {"train_classifier: trains with a validation split"}),
     "sample standard deviation": (
         "01_tensors", "standardize", "std = tf.math.reduce_std(t, axis=0)",
         "std = tf.math.reduce_std(t, axis=0) * (tf.cast(tf.shape(t)[0], tf.float32) / tf.cast(tf.shape(t)[0] - 1, tf.float32)) ** 0.5",

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from autograder.sandbox import INSTALL_HINT, Sandbox, SandboxUnavailable
+from autograder.sandbox import INSTALL_HINT, Sandbox, SandboxUnavailable, with_file_limits
 
 needs_bwrap = pytest.mark.skipif(
     shutil.which("bwrap") is None and not os.environ.get("CI"),
@@ -108,3 +108,32 @@ def test_missing_bubblewrap_is_refused_with_instructions(tmp_path, monkeypatch):
         Sandbox(scratch=tmp_path / "s", runtime=tmp_path / "r")
     assert "--no-sandbox" in INSTALL_HINT
     assert Sandbox(scratch=tmp_path / "s", runtime=tmp_path / "r", enabled=False).wrap(["x"]) == ["x"]
+
+
+CUDA_PROBE = """import ctypes
+cuda = ctypes.CDLL("libcuda.so.1")
+count = ctypes.c_int()
+assert cuda.cuInit(0) == 0, "cuInit failed"
+assert cuda.cuDeviceGetCount(ctypes.byref(count)) == 0
+print(count.value)
+"""
+
+
+@needs_bwrap
+@pytest.mark.skipif(not os.path.exists("/dev/nvidiactl"), reason="no NVIDIA GPU on this machine")
+def test_the_gpu_is_usable_inside(sandbox):
+    """Where the grading machine has a GPU, the kernel in the sandbox can use it (the GPU checks depend on it)."""
+    done = inside(sandbox, CUDA_PROBE)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) >= 1
+
+
+@needs_bwrap
+def test_file_sizes_are_capped_and_no_core_is_dumped(sandbox):
+    code = ("import resource\n"
+            "try:\n    with open('big', 'wb') as f:\n        f.write(b'x' * 8192)\n    print('wrote')\n"
+            "except OSError as err:\n    print(err.errno)\n"
+            "print(resource.getrlimit(resource.RLIMIT_CORE)[0])")
+    done = subprocess.run(with_file_limits(sandbox.wrap([sys.executable, "-c", code]), 4096),
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["27", "0"], done.stderr  # EFBIG: the file may not pass the cap

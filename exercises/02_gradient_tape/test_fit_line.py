@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from conftest import analytic_step
 
-from autograder.bridge import StudentError
+from autograder.bridge import StudentError, numbers
 
 
 @pytest.fixture(scope="module")
@@ -27,19 +27,21 @@ def fit(submission, uses_gradient_tape, x, y, **kwargs):
         pytest.fail("fit_line must train with tf.GradientTape (directly or through train_step); "
                     "a closed-form or hard-coded answer earns nothing")
     result = submission.call("fit_line", x, y, **kwargs).value
-    assert isinstance(result, tuple) and len(result) == 2, "fit_line should return a pair (a, b)"
+    numbers(result, 2, "fit_line's result (a, b)")
     return result
 
 
 @pytest.mark.points(20)
-def test_least_squares(submission, uses_gradient_tape, rng):
+def test_least_squares(submission, uses_gradient_tape, rng, margins):
     """fit_line: matches least squares on hidden data"""
     n = int(rng.integers(100, 300))
     a_true, b_true = rng.uniform(-2, 2), rng.uniform(-2, 2)
     x = rng.uniform(0, 1, size=n).astype(np.float32)
     y = (a_true + b_true * x + rng.normal(0, 0.1, size=n)).astype(np.float32)
-    a, b = (float(v) for v in fit(submission, uses_gradient_tape, x, y))
+    a, b = numbers(fit(submission, uses_gradient_tape, x, y), 2, "(a, b)")
     slope, intercept = np.polyfit(x.astype(np.float64), y.astype(np.float64), 1)
+    margins("|a - least squares|", abs(a - intercept), 0.05)
+    margins("|b - least squares|", abs(b - slope), 0.05)
     assert abs(a - intercept) < 0.05 and abs(b - slope) < 0.05, \
         "after 100 epochs with lr=0.5, (a, b) should be close to the least-squares line of the data"
 
@@ -49,7 +51,7 @@ def test_one_epoch(submission, uses_gradient_tape, line, rng):
     """fit_line: with epochs=1, equals one analytic step from (0, 0)"""
     x, y = line
     lr = float(rng.uniform(0.1, 0.6))
-    a, b = (float(v) for v in fit(submission, uses_gradient_tape, x, y, lr=lr, epochs=1))
+    a, b = numbers(fit(submission, uses_gradient_tape, x, y, lr=lr, epochs=1), 2, "(a, b)")
     _, a1, b1 = analytic_step(0.0, 0.0, x, y, lr)
     assert np.isclose(a, a1, rtol=1e-4, atol=1e-6) and np.isclose(b, b1, rtol=1e-4, atol=1e-6), \
         "one epoch should be exactly one gradient step from a = b = 0"

@@ -1,13 +1,13 @@
 import numpy as np
 import pytest
 
+from autograder.bridge import array, describe
+
 
 def make(submission, n, a, b, noise, seed):
     answer = submission.call("make_line_data", n, a, b, noise, seed).value
-    assert isinstance(answer, tuple) and len(answer) == 2, "return a pair (x, y)"
-    x, y = (getattr(part, "value", part) for part in answer)
-    assert isinstance(x, np.ndarray) and isinstance(y, np.ndarray), "x and y should be arrays (or tensors)"
-    return x, y
+    assert isinstance(answer, tuple) and len(answer) == 2, f"return a pair (x, y); it is {describe(answer)}"
+    return array(answer[0], "x"), array(answer[1], "y")
 
 
 @pytest.fixture
@@ -25,19 +25,23 @@ def test_shape_and_dtype(submission, params):
 
 
 @pytest.mark.points(3)
-def test_uniform_inputs(submission, params):
+def test_uniform_inputs(submission, params, margins):
     """make_line_data: x is uniform on [0, 1)"""
     x, _ = make(submission, *params)
+    margins("|mean(x) - 1/2|", abs(x.mean() - 0.5), 0.03)
+    margins("|std(x) - 1/sqrt(12)|", abs(x.std() - np.sqrt(1 / 12)), 0.03)
     assert x.min() >= 0 and x.max() < 1, "x should lie in [0, 1)"
     assert abs(x.mean() - 0.5) < 0.03 and abs(x.std() - np.sqrt(1 / 12)) < 0.03, "x should be spread uniformly over [0, 1)"
 
 
 @pytest.mark.points(5)
-def test_line_and_noise(submission, params):
+def test_line_and_noise(submission, params, margins):
     """make_line_data: y lies on a_true + b_true*x with Gaussian noise of std noise"""
     n, a, b, noise, seed = params
     x, y = make(submission, *params)
     residual = y.astype(np.float64) - (a + b * x.astype(np.float64))
+    margins("|mean residual|", abs(residual.mean()), 4 * noise / np.sqrt(n) + 1e-3)
+    margins("|std(residual)/noise - 1|", abs(residual.std() / noise - 1), 0.1)
     assert abs(residual.mean()) < 4 * noise / np.sqrt(n) + 1e-3, "y should be centred on the line a_true + b_true*x"
     assert abs(residual.std() / noise - 1) < 0.1, "the noise should have standard deviation `noise`"
 

@@ -47,12 +47,13 @@ def test_reshuffled(stream):
 
 
 @pytest.mark.points(7)
-def test_whole_set_shuffle(stream):
+def test_whole_set_shuffle(stream, margins):
     """make_dataset: shuffles over the whole set, not a small buffer"""
     x, _, batches, epochs, _ = stream
     seen = examples(batches)
     rank = {value: i for i, value in enumerate(x)}
     reach = [max(rank[v] for v in seen[e * len(x):e * len(x) + 8]) for e in range(epochs)]
+    margins("furthest rank among an epoch's first 8", max(reach), len(x) // 2, higher_is_better=True)
     assert max(reach) > len(x) // 2, "a small shuffle buffer keeps examples near their place: use the whole set"
 
 

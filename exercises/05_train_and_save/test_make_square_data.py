@@ -29,11 +29,12 @@ def test_labels(data):
 
 
 @pytest.mark.points(2)
-def test_uniform(data):
+def test_uniform(data, margins):
     """make_square_data: points uniform in the unit square"""
-    *_, x, y = data
+    *_, x, _ = data  # y is the labels check's business: a wrong square must not cost twice
+    margins("max |mean(x) - 1/2|", np.max(np.abs(x.mean(axis=0) - 0.5)), 0.03)
     assert x.min() >= 0 and x.max() < 1, "points should lie in the unit square"
-    assert np.all(np.abs(x.mean(axis=0) - 0.5) < 0.03) and abs(y.mean() - 0.5) < 0.05, "points should be spread uniformly"
+    assert np.all(np.abs(x.mean(axis=0) - 0.5) < 0.03), "points should be spread uniformly"
 
 
 @pytest.mark.points(1)

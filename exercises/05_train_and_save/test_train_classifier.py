@@ -22,14 +22,16 @@ def trained(submission, grading_seed):
 
 
 @pytest.mark.points(30)
-def test_accuracy(trained, grading_seed, credit):
+def test_accuracy(trained, grading_seed, credit, margins):
     """train_classifier: accuracy on a hidden test set"""
     answer, model, _ = trained
+    margins("training seconds", answer.seconds, TIME_LIMIT)
     assert answer.seconds <= TIME_LIMIT, f"training took longer than {TIME_LIMIT:.0f} s"
     x_test, y_test = square_data(np.random.default_rng([grading_seed, 5006]), 20_000)
     p = model.load().predict(x_test, verbose=0, batch_size=4096)
     assert np.shape(p) == (len(x_test), 1), "the model should give one probability per point"
     accuracy = float(np.mean((p[:, 0] > 0.5) == y_test))
+    margins("test accuracy", accuracy, FULL_MARKS, higher_is_better=True)
     fraction = (accuracy - ZERO_MARKS) / (FULL_MARKS - ZERO_MARKS)
     credit.award(fraction, "" if fraction >= 1 else
                  f"test accuracy {accuracy:.3f}: full marks from {FULL_MARKS}, none below {ZERO_MARKS}")
