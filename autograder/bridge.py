@@ -13,13 +13,14 @@ import queue
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from jupyter_client import BlockingKernelClient
 
 
 HEARTBEAT_GRACE_SECONDS = 10.0
+MAX_REVIVALS = 5  # fresh kernels the checks may ask for, each after one died during a check
 
 
 class StudentError(Exception):
@@ -229,18 +230,38 @@ def _is_keras_model(value) -> bool:
 class Submission:
     """The student's notebook, already executed in its kernel, as functions the checks can call."""
 
-    def __init__(self, connection_file: Path, scratch: Path, call_seconds: float = 120.0):
+    def __init__(self, connection_file: Path, scratch: Path, call_seconds: float = 120.0,
+                 revive: Callable[[int], bool] | None = None, gone: Path | None = None):
+        self.connection_file = connection_file
+        self.gone = gone
         self.scratch = scratch
         self.call_seconds = call_seconds
         self.calls = 0
         self.stuck = ""
-        self.client = BlockingKernelClient(connection_file=str(connection_file))
-        self.client.load_connection_file()
-        self.client.start_channels()
-        self.client.wait_for_ready(timeout=30)
+        self.revive = revive
+        self.revivals = 0
+        self.client = self._connect()
+
+    def _connect(self) -> BlockingKernelClient:
+        client = BlockingKernelClient(connection_file=str(self.connection_file))
+        client.load_connection_file()
+        client.start_channels()
+        client.wait_for_ready(timeout=30)
         # The checks read answers from files, never from output: stop listening to it, so that a
         # function printing without end cannot fill this process's memory.
-        self.client.iopub_channel.stop()
+        client.iopub_channel.stop()
+        return client
+
+    def _lost_kernel(self, what: str) -> str:
+        """The kernel died or hangs: get a fresh one for the next checks if the grader gives one."""
+        if self.revive and self.revivals < MAX_REVIVALS:
+            self.revivals += 1
+            self.client.stop_channels()
+            if self.revive(self.revivals):
+                self.client = self._connect()
+                return f"{what}; the notebook was run again in a new kernel for the next checks"
+        self.stuck = "the notebook's kernel was lost during an earlier check"
+        return what
 
     def close(self) -> None:
         self.client.stop_channels()
@@ -294,13 +315,14 @@ class Submission:
             self.client.control_channel.send(self.client.session.msg("interrupt_request", {}))
             message = f"the call took longer than {self.call_seconds:.0f} s and was stopped"
             if not self._wait_for_reply(msg_id, 10.0):
-                self.stuck = f"{message}; the kernel did not answer after that"
+                message = self._lost_kernel(f"{message}; the kernel did not answer after that")
             raise StudentError("Timeout", message)
 
     def _wait_for_reply(self, msg_id: str, seconds: float) -> bool:
         """Whether the reply came in time; a kernel whose heartbeat stays silent for a while is dead.
 
-        One missed heartbeat means nothing: on a busy machine a live kernel misses beats.
+        One missed heartbeat means nothing: on a busy machine a live kernel misses beats. The grader
+        touches `gone` when it sees the kernel die.
         """
         deadline = time.monotonic() + seconds
         silent_since = None
@@ -315,9 +337,9 @@ class Submission:
                     silent_since = None
                 elif silent_since is None:
                     silent_since = time.monotonic()
-                elif time.monotonic() - silent_since > HEARTBEAT_GRACE_SECONDS:
-                    self.stuck = "the notebook's kernel had died during an earlier check"
-                    raise StudentError("KernelDied", "the notebook's kernel died while your code ran")
+                if self.gone and self.gone.exists() or \
+                        silent_since is not None and time.monotonic() - silent_since > HEARTBEAT_GRACE_SECONDS:
+                    raise StudentError("KernelDied", self._lost_kernel("the notebook's kernel died while your code ran"))
                 continue
             if reply["parent_header"].get("msg_id") == msg_id:
                 return True

@@ -26,6 +26,7 @@ ENV_SEED = "AUTOGRADER_SEED"
 ENV_REPORT = "AUTOGRADER_REPORT"
 ENV_READY = "AUTOGRADER_READY"
 ENV_CALL_SECONDS = "AUTOGRADER_CALL_SECONDS"
+KERNEL_GONE = "kernel-gone"  # in the private folder: the grader saw the kernel die
 READY_SECONDS = 1200
 
 
@@ -71,6 +72,35 @@ def pytest_configure(config):
     config._autograder_results = []
 
 
+def write_atomic(path: Path, data: dict) -> None:
+    """Write JSON that a reader polling for the file never sees half-written."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data))
+    os.replace(partial, path)
+
+
+def revive_request(number: int) -> str:
+    """The file by which the checks ask the grader for their `number`-th fresh kernel."""
+    return f"revive-{number}.json"
+
+
+def revive_answer(number: int) -> str:
+    return f"revived-{number}.json"
+
+
+def revive_kernel(number: int) -> bool:
+    """Ask the grader to replace a dead kernel with a fresh one that has run the notebook again."""
+    folder = Path(os.environ[ENV_READY]).parent
+    write_atomic(folder / revive_request(number), {})
+    answer = folder / revive_answer(number)
+    deadline = time.monotonic() + READY_SECONDS
+    while not answer.exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return bool(json.loads(answer.read_text()).get("ok"))
+
+
 def wait_for_notebook() -> dict:
     """Block until the grader has run the notebook; say whether its kernel is there to call."""
     ready = Path(os.environ[ENV_READY])
@@ -93,7 +123,8 @@ def submission(notebook_state):
     if not notebook_state["ok"]:
         pytest.fail(f"not graded: {notebook_state['message']}")
     client = Submission(Path(os.environ[ENV_CONNECTION]), Path(os.environ[ENV_SCRATCH]),
-                        float(os.environ.get(ENV_CALL_SECONDS, "120")))
+                        float(os.environ.get(ENV_CALL_SECONDS, "120")), revive=revive_kernel,
+                        gone=Path(os.environ[ENV_READY]).parent / KERNEL_GONE)
     yield client
     client.close()
 

@@ -86,8 +86,9 @@ def disk_usage(folder: Path, max_files: int) -> tuple[int, int]:
 class Watchdog(threading.Thread):
     """Polls the sandbox's process tree and scratch folder; kills it past a memory, process, disk or time limit."""
 
-    def __init__(self, pid: int, limits: Limits, scratch: Path, interval: float = 0.1):
+    def __init__(self, pid: int, limits: Limits, scratch: Path, interval: float = 0.1, gone: Path | None = None):
         super().__init__(daemon=True)
+        self.gone = gone  # touched when the kernel is found dead, so that the checks know at once
         self.root = psutil.Process(pid)
         self.limits = limits
         self.scratch = scratch
@@ -95,20 +96,25 @@ class Watchdog(threading.Thread):
         self.deadline = time.monotonic() + limits.notebook_seconds
         self.breach: Breach | None = None
         self.peak_memory = 0
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def tree(self) -> list[psutil.Process]:
+        """The sandbox's processes; none once its first process has exited (a zombie is not alive)."""
         try:
+            if self.root.status() == psutil.STATUS_ZOMBIE:
+                return []
             return [self.root, *self.root.children(recursive=True)]
         except psutil.NoSuchProcess:
             return []
 
     def run(self) -> None:
         ticks = 0
-        while not self._stop.wait(self.interval):
+        while not self._halt.wait(self.interval):
             ticks += 1
             processes = self.tree()
             if not processes:
+                if self.gone and not self._halt.is_set():
+                    self.gone.touch()
                 return
             memory = 0
             for process in processes:
@@ -147,7 +153,9 @@ class Watchdog(threading.Thread):
             pass
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout=5)
 
 
 class BoundedClient(NotebookClient):

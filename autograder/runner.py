@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -106,14 +107,21 @@ class CheckProcess:
                                         preexec_fn=die_with_parent)
         self.timeout = options.checks_seconds
 
-    def run(self, execution: Execution) -> list[dict]:
-        """Let the checks at the executed notebook; wait for their report."""
-        self.ready.write_text(json.dumps({"ok": execution.ok, "message": execution.message}))
-        try:
-            self.process.wait(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+    def run(self, execution: Execution, revive: Callable[[], bool] | None = None) -> list[dict]:
+        """Let the checks at the executed notebook; answer their requests for a fresh kernel; wait for their report."""
+        checks.write_atomic(self.ready, {"ok": execution.ok, "message": execution.message})
+        deadline = time.monotonic() + self.timeout
+        revivals = 0
+        while self.process.poll() is None:
+            if time.monotonic() > deadline:
+                self.process.kill()
+                break
+            if (self.ready.parent / checks.revive_request(revivals + 1)).exists():
+                revivals += 1
+                ok = bool(revive and revive())
+                checks.write_atomic(self.ready.parent / checks.revive_answer(revivals), {"ok": ok})
+            time.sleep(0.05)
+        self.process.wait()
         raw = json.loads(self.report.read_text()) if self.report.exists() else []
         if not raw or self.process.returncode not in (0, 1):  # pytest: 0 all passed, 1 some failed
             tail = self.log.read_text()[-2000:] if self.log.exists() else ""
@@ -149,57 +157,111 @@ def run_cells(client: BoundedClient, watchdog: Watchdog) -> int | None:
     return None
 
 
+class KernelRun:
+    """The notebook run once in a fresh sandboxed kernel, which stays up for the checks until stop()."""
+
+    def __init__(self, cells: list[Cell], sandbox: Sandbox, options: Options, deadline: float, log, gone: Path):
+        setup = [new_code_cell(SEED_CELL.format(seed=options.seed))]
+        body = [new_code_cell(cell.source) for cell in cells]
+        nb = new_notebook(cells=setup + body + [new_code_cell(AGENT.read_text())])
+        self.limits = replace(options.limits, notebook_seconds=max(1.0, deadline - time.monotonic()))
+        self.client = BoundedClient(nb, sandbox, self.limits)
+        self.sandbox = sandbox
+        self.log = log
+        self.gone = gone
+        self.watchdog: Watchdog | None = None
+        self.stack = ExitStack()
+
+    def start(self) -> int | None:
+        """Run the cells; the index of the one that stopped the kernel (0 is the seed cell), else None."""
+        self.gone.unlink(missing_ok=True)
+        self.stack.enter_context(self.client.setup_kernel(stdout=self.log, stderr=self.log))
+        self.watchdog = Watchdog(self.client.km.pid(), self.limits, self.sandbox.scratch, gone=self.gone)
+        self.watchdog.start()
+        self.stack.callback(self.watchdog.kill, None)  # every process of the submission with it
+        self.stack.callback(self.watchdog.stop)
+        return run_cells(self.client, self.watchdog)
+
+    def why(self, stopped: int) -> str:
+        """Why the cell at `stopped` stopped the kernel, in words."""
+        breach = self.watchdog.breach if self.watchdog else None
+        if breach:
+            return breach.message
+        if self.client.exited == stopped:
+            return "it called exit()"
+        return "it could not be interrupted" if self.client.errors.get(stopped) else "the kernel died"
+
+    @property
+    def peak_memory(self) -> int:
+        return self.watchdog.peak_memory if self.watchdog else 0
+
+    def stop(self) -> None:
+        self.stack.close()
+
+
 def execute(cells: list[Cell], sandbox: Sandbox, private: Path, options: Options,
-            check: Callable[[Execution], T], notes: list[str] = ()) -> tuple[Execution, T]:
+            check: Callable[[Execution, Callable[[], bool]], T], notes: list[str] = ()) -> tuple[Execution, T]:
     """Run the cells in a fresh sandboxed kernel and add the agent; `check` then uses the live kernel.
 
     A cell that kills the kernel (or wedges it, or breaks the memory, process or disk limit) is left
     out and the notebook run again in a new kernel, so that what came before it is still graded.
-    The kernel, and every process the submission started, is killed when `check` returns.
+    `check` gets a `revive()` that replaces a kernel that died during the checks with a fresh one
+    that has run the same cells. Every kernel, and every process the submission started, is
+    killed when `check` returns.
     """
     execution = Execution(notes=list(notes))
-    left_out: list[int] = []
     start = time.monotonic()
+    deadline = start + options.limits.notebook_seconds
+    left_out: list[int] = []
+    runs: list[KernelRun] = []
+
+    def run(kept: list[int]) -> int | None:
+        runs.append(KernelRun([cells[i] for i in kept], sandbox, options, deadline, kernel_log,
+                              private / checks.KERNEL_GONE))
+        return runs[-1].start()
+
+    def revive() -> bool:
+        runs[-1].stop()
+        try:
+            return run(kept) is None
+        except Exception:  # a kernel that cannot even start: the checks go on without one
+            return False
+
     with (private / "kernel.log").open("w") as kernel_log:
-        while True:
-            if left_out:
-                sandbox.clear_scratch()  # what the left-out cell wrote goes with it
-            kept = [i for i in range(len(cells)) if i not in left_out]
-            setup = [new_code_cell(SEED_CELL.format(seed=options.seed))]
-            body = [new_code_cell(cells[i].source) for i in kept]
-            nb = new_notebook(cells=setup + body + [new_code_cell(AGENT.read_text())])
-            spent = time.monotonic() - start
-            limits = replace(options.limits, notebook_seconds=max(1.0, options.limits.notebook_seconds - spent))
-            client = BoundedClient(nb, sandbox, limits)
-            with client.setup_kernel(stdout=kernel_log, stderr=kernel_log):
-                watchdog = Watchdog(client.km.pid(), limits, sandbox.scratch)
-                watchdog.start()
-                try:
-                    stopped = run_cells(client, watchdog)
-                    breach = watchdog.breach
-                    culprit = cells[kept[stopped - 1]] if stopped and stopped <= len(kept) else None
-                    if stopped is not None:
-                        why = breach.message if breach else "it called exit()" if client.exited == stopped else (
-                            "it could not be interrupted" if client.errors.get(stopped) else "the kernel died")
-                        if culprit and culprit.origin != "setup" and len(left_out) < MAX_RESTARTS and \
-                                not (breach and breach.limit == "time"):
-                            left_out.append(kept[stopped - 1])
-                            execution.notes.append(f"{where(culprit)} stopped the kernel ({why}) and was left out")
-                            continue
-                        execution.ok = False
-                        execution.message = f"{where(culprit)} stopped the kernel ({why})" if culprit else \
-                            f"the notebook could not be run to the end ({why})"
-                    execution.errors = [error_line(cells[kept[i - 1]], name, text)
-                                        for i, (name, text) in sorted(client.errors.items()) if 0 < i <= len(kept)]
-                    if client.truncated:
-                        execution.notes.append(f"output beyond {limits.output_bytes:,} bytes was not kept")
-                    execution.seconds = time.monotonic() - start
-                    outcome = check(execution)
-                finally:
-                    watchdog.stop()
-                    execution.peak_memory = max(execution.peak_memory, watchdog.peak_memory)
-                    watchdog.kill(None)
-            return execution, outcome
+        try:
+            while True:
+                if left_out:
+                    sandbox.clear_scratch()  # what the left-out cell wrote goes with it
+                kept = [i for i in range(len(cells)) if i not in left_out]
+                stopped = run(kept)
+                if stopped is None:
+                    break
+                latest = runs[-1]
+                latest.stop()
+                why = latest.why(stopped)
+                culprit = cells[kept[stopped - 1]] if 0 < stopped <= len(kept) else None
+                breach = latest.watchdog.breach if latest.watchdog else None
+                if culprit and culprit.origin != "setup" and len(left_out) < MAX_RESTARTS and \
+                        not (breach and breach.limit == "time"):
+                    left_out.append(kept[stopped - 1])
+                    execution.notes.append(f"{where(culprit)} stopped the kernel ({why}) and was left out")
+                    continue
+                execution.ok = False
+                execution.message = f"{where(culprit)} stopped the kernel ({why})" if culprit else \
+                    f"the notebook could not be run to the end ({why})"
+                break
+            client = runs[-1].client
+            execution.errors = [error_line(cells[kept[i - 1]], name, text)
+                                for i, (name, text) in sorted(client.errors.items()) if 0 < i <= len(kept)]
+            if client.truncated:
+                execution.notes.append(f"output beyond {options.limits.output_bytes:,} bytes was not kept")
+            execution.seconds = time.monotonic() - start
+            outcome = check(execution, revive if execution.ok else lambda: False)
+        finally:
+            for kernel in runs:
+                kernel.stop()
+            execution.peak_memory = max((kernel.peak_memory for kernel in runs), default=0)
+    return execution, outcome
 
 
 def to_results(assignment, raw: list[dict], options: Options, seconds: float, execution: Execution) -> Results:

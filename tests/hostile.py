@@ -214,6 +214,15 @@ def fit_line(x, y, lr=0.5, epochs=100):  # tf.GradientTape: only the answer is b
     return float("nan"), 1.0
 """
 
+DIES_WHEN_CALLED = """_made = make_line_data
+
+def make_line_data(n, a_true, b_true, noise, seed):
+    if n > 1000:
+        import os
+        os._exit(1)
+    return _made(n, a_true, b_true, noise, seed)
+"""
+
 HANGS_WHEN_CALLED = """_made = make_line_data
 
 def make_line_data(n, a_true, b_true, noise, seed):
@@ -283,6 +292,8 @@ CASES = [
          check_says="the grader could not read what your code returned"),
     Case("wrong-forms", added(WRONG_FORMS, after="fit_line"), CLEAN, {"make_line_data"}, FIT_LINE_VALUES,
          check_says="should be a finite number; it is NaN"),
+    Case("dies-when-called", replaced("make_line_data", DIES_WHEN_CALLED), CLEAN, {"make_line_data"},
+         check_says="the notebook was run again in a new kernel for the next checks"),
     Case("hangs-when-called", replaced("make_line_data", HANGS_WHEN_CALLED), CLEAN, {"make_line_data"},
          check_says="and was stopped"),
     Case("invalid-json", raw(b'{"cells": [{"cell_type": "code", "source": "'), "is not a notebook: it is not JSON text",
