@@ -68,8 +68,9 @@ def notes(path: Path, submitted: NotebookNode, release: NotebookNode) -> list[st
     name = kernel.get("name") if isinstance(kernel, dict) else None
     if isinstance(name, str) and name != "python3":
         said.append(f"the notebook asks for the {name[:40]!r} kernel; it was run with Python 3")
-    if path.stat().st_size > LARGE_NOTEBOOK_BYTES:
-        said.append(f"{path.name} is {path.stat().st_size / 1e6:.0f} MB; the outputs saved in it were ignored")
+    size = path.stat().st_size
+    if size > LARGE_NOTEBOOK_BYTES:
+        said.append(f"{path.name} is {size / 1e6:.0f} MB; the outputs saved in it were ignored")
     solutions = {grade_id(c) for c in release.cells if notebooks.is_solution(c)}
     ids = [grade_id(c) for c in submitted.cells if grade_id(c) in solutions]
     if not ids:

@@ -1,7 +1,6 @@
 """End to end: real notebooks graded in the real sandbox, with the hidden checks in their own process."""
 
 import json
-import shutil
 import subprocess
 import sys
 

@@ -151,10 +151,10 @@ def test_feedback_holds_no_check_code_hidden_data_or_solutions(course, graded):
         for module in (course.root / "exercises" / assignment).glob("*.py"):
             secret |= {line.strip() for line in module.read_text().splitlines()  # code; messages may be shown
                        if len(line.strip()) > 25 and not line.strip().startswith(('"', "f\"", "'"))}
+        released = notebooks.read(course.assignment(assignment).path("release"))
+        public = "\n".join(c.source for c in released.cells)
         for cell in notebooks.read(course.assignment(assignment).path("source")).cells:
             if notebooks.is_solution(cell) or notebooks.is_grade(cell):
-                released = notebooks.read(course.assignment(assignment).path("release"))
-                public = "\n".join(c.source for c in released.cells)
                 secret |= {line.strip() for line in cell.source.splitlines()
                            if len(line.strip()) > 25 and line.strip() not in public}
     assert sorted(line for line in secret if line in shown) == []
