@@ -11,19 +11,15 @@ from __future__ import annotations
 import csv
 import json
 import multiprocessing
-import os
-import warnings
+import shutil
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbgrader.api import Gradebook
-from nbgrader.preprocessors import ComputeChecksums, SaveCells
-from sqlalchemy.exc import SAWarning
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import notebooks, reports, runner
-from .course import Assignment, Course, tool_env
+from . import handoff, reports, runner
+from .course import Assignment, Course
 from .results import Results, TestResult
 
 
@@ -57,27 +53,35 @@ def results_dir(out: Path, assignment_id: str) -> Path:
     return out / "grading" / assignment_id
 
 
-def save_student(out: Path, assignment_id: str, student: str, results: Results) -> None:
-    folder = results_dir(out, assignment_id) / student
+def save_student(course: Course, out: Path, assignment: Assignment, work: Work, results: Results) -> None:
+    """The kit's own files (results.json, JUnit, feedback pages) and the autograded notebook for nbgrader."""
+    folder = results_dir(out, assignment.id) / work.student
     folder.mkdir(parents=True, exist_ok=True)
     reports.write_results_json(results, folder / "results.json")
     reports.write_junit(results, folder / "junit.xml")
-    reports.write_feedback(results, out / "feedback" / student / assignment_id)
+    reports.write_feedback(results, folder)
+    handoff.write_autograded(course, out, assignment, work.student, work.notebook, results)
 
 
 def load_student(path: Path, assignment_id: str) -> Results:
-    data = json.loads(path.read_text())
-    tests = [TestResult(t["name"], t["score"], t["max_score"], t["status"], t["output"], t["tags"][0],
-                        t.get("extra_data", {})) for t in data["tests"]]
-    return Results(assignment_id, tests, data["execution_time"], data.get("output", ""),
-                   data.get("extra_data", {}).get("execution", {}))
+    return Results.from_gradescope(json.loads(path.read_text()), assignment_id)
 
 
 def grade_class(course: Course, assignment_id: str, submitted: Path, out: Path, jobs: int,
-                options: runner.Options, shard: tuple[int, int] = (1, 1), db_url: str | None = None) -> dict[str, Results]:
-    """Grade every submission (of this shard); unsharded, also write the gradebook and class reports."""
+                options: runner.Options, shard: tuple[int, int] = (1, 1), db_url: str | None = None,
+                students: list[str] | None = None) -> dict[str, Results]:
+    """Grade every submission (of this shard, or only `students`); unsharded, also the gradebook and reports.
+
+    With `students`, only their results, autograded notebooks and gradebook rows are rewritten;
+    the class reports are made again from everyone's saved results.
+    """
     assignment = course.assignment(assignment_id)
     work = submissions(assignment, submitted)
+    if students:
+        missing = sorted(set(students) - {w.student for w in work})
+        if missing:
+            raise FileNotFoundError(f"no submission of {assignment_id} in {submitted} for {', '.join(missing)}")
+        work = [w for w in work if w.student in students]
     index, count = shard
     work = work[index - 1::count]
     graded: dict[str, Results] = {}
@@ -94,11 +98,16 @@ def grade_class(course: Course, assignment_id: str, submitted: Path, out: Path, 
                 failures[student] = str(err).splitlines()[0] if str(err) else type(err).__name__
                 bar.update(task, advance=1, description=f"{student}: NOT GRADED")
                 continue
+            try:
+                save_student(course, out, assignment, futures[future], results)
+            except Exception as err:  # e.g. a full disk: this student is not graded, the others go on
+                failures[student] = f"its files could not be written ({type(err).__name__}: {err})"
+                bar.update(task, advance=1, description=f"{student}: NOT SAVED")
+                continue
             graded[student] = results
-            save_student(out, assignment_id, student, results)
             bar.update(task, advance=1, description=f"{student}: {results.score:g}/{results.max_score:g}")
     if count == 1:
-        finish(course, assignment_id, out, db_url)
+        finish(course, assignment, out, db_url, students=sorted(graded) if students else None)
     if failures:
         listing = "; ".join(f"{student}: {why}" for student, why in sorted(failures.items()))
         raise RuntimeError(f"{len(failures)} submissions could not be graded (grade them again): {listing}")
@@ -109,59 +118,31 @@ def progress() -> Progress:
     return Progress(TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
 
 
-def collect(out: Path, assignment_id: str, sources: list[Path]) -> dict[str, Results]:
-    """Gather per-student results from shard output folders into out; later sources win."""
+def collect(course: Course, out: Path, assignment: Assignment, sources: list[Path]) -> dict[str, Results]:
+    """Gather per-student results and autograded notebooks from shard output folders into out; later sources win."""
     gathered = {}
     for source in [*sources, out]:
-        for path in sorted(results_dir(source, assignment_id).glob("*/results.json")):
-            gathered[path.parent.name] = path
-    results = {student: load_student(path, assignment_id) for student, path in gathered.items()}
-    for student, result in results.items():
-        if gathered[student].parents[2] != out:  # a shard's folder: copy into the class output
-            save_student(out, assignment_id, student, result)
+        for path in sorted(results_dir(source, assignment.id).glob("*/results.json")):
+            gathered[path.parent.name] = path.parents[3]
+    for student, source in gathered.items():
+        if source.resolve() != out.resolve():  # a shard's folder: copy into the class output
+            shutil.copytree(results_dir(source, assignment.id) / student, results_dir(out, assignment.id) / student,
+                            dirs_exist_ok=True)
+            graded = handoff.autograded_dir(course, source, student, assignment.id)
+            if graded.is_dir():
+                shutil.copytree(graded, handoff.autograded_dir(course, out, student, assignment.id), dirs_exist_ok=True)
+    return {student: load_student(results_dir(out, assignment.id) / student / "results.json", assignment.id)
+            for student in gathered}
+
+
+def finish(course: Course, assignment: Assignment, out: Path, db_url: str | None, sources: list[Path] = (),
+           students: list[str] | None = None) -> dict[str, Results]:
+    """Write the gradebook (every student's rows, or only `students`') and the class reports."""
+    results = collect(course, out, assignment, list(sources))
+    chosen = {s: r for s, r in results.items() if students is None or s in students}
+    handoff.write_gradebook(course, assignment, chosen, out, db_url or f"sqlite:///{course.root / 'gradebook.db'}")
+    write_class_reports(assignment, results, results_dir(out, assignment.id))
     return results
-
-
-def finish(course: Course, assignment_id: str, out: Path, db_url: str | None, sources: list[Path] = ()) -> dict[str, Results]:
-    """Write the gradebook and the class reports from every student's results."""
-    results = collect(out, assignment_id, list(sources))
-    write_gradebook(course, assignment_id, results, db_url or f"sqlite:///{course.root / 'gradebook.db'}")
-    write_class_reports(course.assignment(assignment_id), results, results_dir(out, assignment_id))
-    return results
-
-
-def register_assignment(course: Course, assignment_id: str, db_url: str) -> None:
-    """Make the gradebook know the assignment's notebooks and grade cells.
-
-    These are the steps of nbgrader's generate_assignment that touch the gradebook (checksums,
-    then SaveCells), run in-process on the source notebook.
-    """
-    assignment = course.assignment(assignment_id)
-    with Gradebook(db_url, course_id=course.config.CourseDirectory.course_id) as gb:
-        gb.update_or_create_assignment(assignment_id)
-    resources = {"nbgrader": {"notebook": Path(assignment.notebook).stem, "assignment": assignment_id, "db_url": db_url}}
-    nb = notebooks.read(assignment.path("source"))
-    for step in (ComputeChecksums(), SaveCells()):
-        nb, resources = step.preprocess(nb, resources)
-
-
-def write_gradebook(course: Course, assignment_id: str, results: dict[str, Results], db_url: str) -> None:
-    """One writer: each student's grade cells in one commit, or none of them."""
-    os.environ["PATH"] = tool_env()["PATH"]  # nbgrader runs `alembic` by name to set up a new gradebook
-    register_assignment(course, assignment_id, db_url)
-    notebook = Path(course.assignment(assignment_id).notebook).stem
-    with warnings.catch_warnings(), Gradebook(db_url, course_id=course.config.CourseDirectory.course_id) as gb:
-        warnings.simplefilter("ignore", SAWarning)  # nbgrader 0.9.6's own autoflush notices
-        for student, result in sorted(results.items()):
-            gb.update_or_create_student(student)
-            gb.update_or_create_submission(assignment_id, student)
-            try:
-                for grade_id, (score, _) in result.by_grade_cell().items():
-                    gb.find_grade(f"{grade_id}_tests", notebook, assignment_id, student).auto_score = score
-                gb.db.commit()
-            except Exception:
-                gb.db.rollback()
-                raise
 
 
 def write_class_reports(assignment: Assignment, results: dict[str, Results], folder: Path) -> None:

@@ -106,7 +106,7 @@ def cmd_grade_class(args) -> int:
     shard = classroom.parse_shard(args.shard)
     out = Path(args.out) if args.out else course.root
     graded = classroom.grade_class(course, args.assignment, submitted, out, args.jobs, grading_options(args, course),
-                                   shard=shard, db_url=args.db)
+                                   shard=shard, db_url=args.db, students=args.student)
     print(f"graded {len(graded)} submissions of {args.assignment}"
           + (f" (shard {args.shard}); run `autograder merge` when every shard is done" if shard[1] > 1 else
              f"; reports in {classroom.results_dir(out, args.assignment)}"))
@@ -117,9 +117,8 @@ def cmd_merge(args) -> int:
     from . import classroom
 
     course = course_of(args)
-    course.assignment(args.assignment)
     out = Path(args.out) if args.out else course.root
-    results = classroom.finish(course, args.assignment, out, args.db, [Path(s) for s in args.shards])
+    results = classroom.finish(course, course.assignment(args.assignment), out, args.db, [Path(s) for s in args.shards])
     print(f"merged {len(results)} submissions of {args.assignment}; reports in {classroom.results_dir(out, args.assignment)}")
     return 0
 
@@ -157,7 +156,9 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grade-class", help="grade nbgrader's submitted/STUDENT/ID/ folders in parallel")
     p.add_argument("assignment", help="the nbgrader assignment id")
     p.add_argument("--submitted", help="the submitted/ folder (default: the course's)")
-    p.add_argument("--out", help="where grading/ID/ and feedback/ go (default: the course folder)")
+    p.add_argument("--out", help="where grading/ID/ and autograded/ go (default: the course folder)")
+    p.add_argument("--student", action="append",
+                   help="regrade only this student (repeatable); everyone else's results and grades stay")
     p.add_argument("--jobs", type=int, default=2, help="submissions graded at once")
     p.add_argument("--shard", default="1/1", help="I/N: grade only every N-th student, starting with the I-th")
     p.add_argument("--db", help="gradebook URL (default: sqlite:///gradebook.db in the course folder)")

@@ -68,3 +68,11 @@ class Results:
             "extra_data": {"execution": self.execution},
             "tests": tests,
         }
+
+    @classmethod
+    def from_gradescope(cls, data: dict, assignment: str) -> Results:
+        """A Results back from the results.json that to_gradescope wrote."""
+        tests = [TestResult(t["name"], t["score"], t["max_score"], t["status"], t["output"], t["tags"][0],
+                            t.get("extra_data", {})) for t in data["tests"]]
+        return cls(assignment, tests, data["execution_time"], data.get("output", ""),
+                   data.get("extra_data", {}).get("execution", {}))

@@ -87,22 +87,37 @@ def grade_id(cell: NotebookNode) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def cells_to_run(submitted: NotebookNode, release: NotebookNode) -> list[Cell]:
-    """The code cells to execute, in order: setup and student code; no demos, no visible tests."""
-    release_ids = {grade_id(c): c for c in release.cells if grade_id(c)}
-    solution_ids = {gid for gid, c in release_ids.items() if notebooks.is_solution(c)}
+@dataclass
+class Answers:
+    """The student's cells matched against the release: solutions by grade_id, added code by place."""
 
-    answers: dict[str, str] = {}
-    added_after: dict[str | None, list[str]] = {}
+    solutions: dict[str, NotebookNode]  # grade_id -> the student's first cell of that id and type
+    added_after: dict[str | None, list[NotebookNode]]  # grade_id of the locked cell before (None: top)
+
+
+def match(submitted: NotebookNode, release: NotebookNode) -> Answers:
+    """Which of the submitted cells answer which released solution cell, and which the student added."""
+    release_ids = {grade_id(c): c for c in release.cells if grade_id(c)}
+    solution_types = {gid: c.cell_type for gid, c in release_ids.items() if notebooks.is_solution(c)}
+    answers = Answers({}, {})
     anchor = None
     for cell in submitted.cells:
         gid = grade_id(cell)
         if gid in release_ids:
-            if gid in solution_ids and gid not in answers and cell.get("cell_type") == "code":
-                answers[gid] = cell.source
+            if solution_types.get(gid) == cell.get("cell_type") and gid not in answers.solutions:
+                answers.solutions[gid] = cell
             anchor = gid
         elif cell.get("cell_type") == "code" and cell.source.strip():
-            added_after.setdefault(anchor, []).append(cell.source)
+            answers.added_after.setdefault(anchor, []).append(cell)
+    return answers
+
+
+def cells_to_run(submitted: NotebookNode, release: NotebookNode) -> list[Cell]:
+    """The code cells to execute, in order: setup and student code; no demos, no visible tests."""
+    found = match(submitted, release)
+    answers = {gid: cell.source for gid, cell in found.solutions.items() if cell.cell_type == "code"}
+    added_after = {gid: [cell.source for cell in cells] for gid, cells in found.added_after.items()}
+    solution_ids = {grade_id(c) for c in release.cells if notebooks.is_solution(c)}
 
     run = [Cell(source, "student") for source in added_after.get(None, [])]
     for cell in release.cells:

@@ -64,7 +64,8 @@ def test_class_reports_and_feedback_are_written(graded):
     summary = (folder / "summary.md").read_text()
     assert "| fit_line: matches least squares on hidden data | 20 | 2/8 (25%) |" in summary
     for student in EXPECTED:
-        assert (out / "feedback" / student / ASSIGNMENT / "feedback.html").exists()
+        assert (folder / student / "feedback.html").exists() and (folder / student / "feedback.md").exists()
+        assert (out / "autograded" / student / ASSIGNMENT / "regression.ipynb").exists()
         saved = json.loads((folder / student / "results.json").read_text())
         assert "execution" in saved["extra_data"]
     assert json.loads((folder / "alice" / "results.json").read_text())["extra_data"]["execution"]["peak_memory"] > 0
@@ -81,8 +82,11 @@ def test_shards_merge_into_the_same_class(course, graded, tmp_path):
     assert {p.parent.name for p in (shards[0] / "grading" / ASSIGNMENT).glob("*/results.json")} == {
         "alice", "carol", "erin", "grace"}
     merged_out = tmp_path / "merged"
-    merged = classroom.finish(course, ASSIGNMENT, merged_out, f"sqlite:///{tmp_path / 'gradebook.db'}", shards)
+    merged = classroom.finish(course, course.assignment(ASSIGNMENT), merged_out, f"sqlite:///{tmp_path / 'gradebook.db'}", shards)
     assert {s: r.score for s, r in merged.items()} == EXPECTED
+    assert sorted(p.name for p in (merged_out / "autograded").iterdir()) == sorted(EXPECTED)
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
+        assert {s.student.id: s.score for s in gb.assignment_submissions(ASSIGNMENT)} == EXPECTED
     assert (merged_out / "grading" / ASSIGNMENT / "class.csv").read_text() == (out / "grading" / ASSIGNMENT / "class.csv").read_text()
 
 
