@@ -147,8 +147,10 @@ def _autograder_agent():
                 function = globals().get(request["function"])
                 if function is None:
                     raise NameError(f"{request['function']} is not defined")
-            if request.get("source"):
+            if request.get("source"):  # only the notebook's own functions: a library's code is not the student's
                 target = getattr(function, "python_function", function)
+                if not inspect.isfunction(target) or target.__module__ != "__main__":
+                    raise TypeError(f"{request['function']} is not a function defined in the notebook")
                 answer["result"] = {"json": inspect.getsource(target)}
             else:
                 args = [decode(a, folder) for a in request.get("args", [])]

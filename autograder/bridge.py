@@ -18,6 +18,8 @@ from typing import Any, Callable
 import numpy as np
 from jupyter_client import BlockingKernelClient
 
+from . import structure
+
 
 HEARTBEAT_GRACE_SECONDS = 10.0
 MAX_REVIVALS = 5  # fresh kernels the checks may ask for, each after one died during a check
@@ -274,9 +276,14 @@ class Submission:
         """Call a function the student's code returned earlier (a handle to it)."""
         return self._request({"handle": handle.id}, args, kwargs)
 
-    def source(self, function: str) -> str:
-        """The source text of the student's function (for checks of how it was written)."""
-        return self._request({"function": function, "source": True}, (), {}).value
+    def code(self, function: str) -> structure.Code:
+        """How `function` is written: the syntax trees of it and of the notebook functions it calls."""
+        def source_of(name: str) -> str | None:
+            try:
+                return self._request({"function": name, "source": True}, (), {}).value
+            except StudentError:
+                return None
+        return structure.read(function, source_of)
 
     def _request(self, head: dict, args, kwargs) -> Answer:
         self.calls += 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import multiprocessing
+import os
 import shutil
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from .results import Results, TestResult
 class Work:
     student: str
     notebook: Path  # may not exist: then the student scores 0 with a reason
+    submitted: Path  # the submissions folder it lies in: nothing below it is followed through a link
 
 
 def submissions(assignment: Assignment, submitted: Path) -> list[Work]:
@@ -34,9 +36,9 @@ def submissions(assignment: Assignment, submitted: Path) -> list[Work]:
     found = []
     for folder in sorted(p for p in submitted.glob(f"*/{assignment.id}") if p.is_dir()):
         expected = folder / assignment.notebook
-        others = sorted(folder.glob("*.ipynb"))
-        notebook = others[0] if not expected.exists() and len(others) == 1 else expected
-        found.append(Work(folder.parent.name, notebook))
+        others = [] if folder.is_symlink() or folder.parent.is_symlink() else sorted(folder.glob("*.ipynb"))
+        notebook = others[0] if not os.path.lexists(expected) and len(others) == 1 else expected
+        found.append(Work(folder.parent.name, notebook, submitted))
     return found
 
 
@@ -60,7 +62,7 @@ def save_student(course: Course, out: Path, assignment: Assignment, work: Work, 
     reports.write_results_json(results, folder / "results.json")
     reports.write_junit(results, folder / "junit.xml")
     reports.write_feedback(results, folder)
-    handoff.write_autograded(course, out, assignment, work.student, work.notebook, results)
+    handoff.write_autograded(course, out, assignment, work.student, work.notebook, results, work.submitted)
 
 
 def load_student(path: Path, assignment_id: str) -> Results:
@@ -89,7 +91,8 @@ def grade_class(course: Course, assignment_id: str, submitted: Path, out: Path, 
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context, initializer=runner.die_with_parent) as pool, progress() as bar:
         task = bar.add_task(f"grading {assignment_id}", total=len(work))
-        futures = {pool.submit(runner.grade_in_worker, course.root, assignment_id, w.notebook, options): w for w in work}
+        futures = {pool.submit(runner.grade_in_worker, course.root, assignment_id, w.notebook, options, w.submitted): w
+                   for w in work}
         for future in as_completed(futures):
             student = futures[future].student
             try:

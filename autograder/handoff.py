@@ -31,7 +31,7 @@ from sqlalchemy.exc import SAWarning
 from . import notebooks
 from .course import Assignment, Course, tool_env
 from .results import Results, TestResult
-from .sanitize import SubmissionError, grade_id, match, read_submission
+from .sanitize import SubmissionError, grade_id, match, read_bytes, read_submission
 
 # Files of a submission folder that nbgrader's later steps read, besides the notebook.
 RECORDS = ("timestamp.txt", "submission_secret.txt")
@@ -43,7 +43,8 @@ def autograded_dir(course: Course, out: Path, student: str, assignment_id: str) 
     return out / course.config.CourseDirectory.get("autograded_directory", "autograded") / student / assignment_id
 
 
-def autograded_notebook(submission: Path, release: NotebookNode, results: Results) -> NotebookNode:
+def autograded_notebook(submission: Path, release: NotebookNode, results: Results,
+                        within: Path | None = None) -> NotebookNode:
     """The release notebook with the student's answers in place, and each grade cell showing its checks.
 
     Locked cells keep the release's source and nbgrader metadata (checksums included), as
@@ -51,7 +52,7 @@ def autograded_notebook(submission: Path, release: NotebookNode, results: Result
     """
     nb = copy.deepcopy(release)
     try:
-        found = match(read_submission(submission), release)
+        found = match(read_submission(submission, within), release)
     except SubmissionError:
         found = None
     by_cell = results.by_grade_cell()
@@ -103,23 +104,26 @@ def comment(checks: list[TestResult]) -> str:
                      + ("" if verdict(t) == "passed" else f": {verdict(t)}") for t in checks)
 
 
-def copy_records(submission_folder: Path, dest: Path) -> None:
-    """collect's timestamp and the exchange's secret: small regular files only, never followed links."""
+def copy_records(submission_folder: Path, dest: Path, within: Path | None = None) -> None:
+    """collect's timestamp and the exchange's secret: small plain files only, never through a link."""
     for name in RECORDS:
-        source = submission_folder / name
-        if source.is_file() and not source.is_symlink() and source.stat().st_size <= RECORD_BYTES:
-            shutil.copyfile(source, dest / name)
+        try:
+            data = read_bytes(submission_folder / name, within)
+        except SubmissionError:
+            continue
+        if len(data) <= RECORD_BYTES:
+            (dest / name).write_bytes(data)
 
 
 def write_autograded(course: Course, out: Path, assignment: Assignment, student: str, submission: Path,
-                     results: Results) -> Path:
+                     results: Results, within: Path | None = None) -> Path:
     """autograded/STUDENT/ID/ as nbgrader's autograde leaves it: the graded notebook and collect's records."""
     folder = autograded_dir(course, out, student, assignment.id)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    nb = autograded_notebook(submission, notebooks.read(assignment.path("release")), results)
+    nb = autograded_notebook(submission, notebooks.read(assignment.path("release")), results, within)
     notebooks.write(nb, folder / assignment.notebook)
-    copy_records(submission.parent, folder)
+    copy_records(submission.parent, folder, within)
     return folder
 
 

@@ -284,8 +284,12 @@ def to_results(assignment, raw: list[dict], options: Options, seconds: float, ex
         margins)
 
 
-def grade(course: Course, assignment_id: str, submission: Path, options: Options | None = None) -> Results:
-    """Grade one submitted notebook for one assignment; never raises for a bad submission."""
+def grade(course: Course, assignment_id: str, submission: Path, options: Options | None = None,
+          within: Path | None = None) -> Results:
+    """Grade one submitted notebook for one assignment; never raises for a bad submission.
+
+    `within`: the submissions folder the file came from; no folder below it may be a link.
+    """
     options = options or Options()
     assignment = course.assignment(assignment_id)
     start = time.monotonic()
@@ -296,7 +300,7 @@ def grade(course: Course, assignment_id: str, submission: Path, options: Options
         private.mkdir()
         checker = CheckProcess(course, assignment_id, sandbox, private, options)
         try:
-            submitted, release = read_submission(submission), notebooks.read(assignment.path("release"))
+            submitted, release = read_submission(submission, within), notebooks.read(assignment.path("release"))
             cells = cells_to_run(submitted, release)
             execution, raw = execute(cells, sandbox, private, options, checker.run, notes(submission, submitted, release))
         except SubmissionError as err:
@@ -309,6 +313,7 @@ def grade(course: Course, assignment_id: str, submission: Path, options: Options
         shutil.rmtree(work, ignore_errors=True)
 
 
-def grade_in_worker(root: Path, assignment_id: str, submission: Path, options: Options) -> Results:
+def grade_in_worker(root: Path, assignment_id: str, submission: Path, options: Options,
+                    within: Path | None = None) -> Results:
     """grade() for a pool worker: this module is light to import, so workers start fast."""
-    return grade(Course(root), assignment_id, submission, options)
+    return grade(Course(root), assignment_id, submission, options, within)

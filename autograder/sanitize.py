@@ -10,6 +10,8 @@ student added keep their place after the cell they followed.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,18 +38,60 @@ class Cell:
     grade_id: str | None = None
 
 
-def read_submission(path: Path) -> NotebookNode:
-    """The submission as an nbformat 4 notebook, or a SubmissionError that says what is wrong."""
+def untrusted_file(path: Path, within: Path | None = None) -> os.stat_result:
+    """The status of a file from a submission folder, never following a link.
+
+    Anything but a plain file of its own is refused with a one-line reason: a symbolic link (to
+    the reference notebook, say), a hard link, a pipe, a device, a socket, a folder, and a file
+    over the size limit. With `within`, no folder between it and the file may be a link either.
+    """
+    if within is not None:
+        parts = path.relative_to(within).parts
+        for depth in range(1, len(parts)):
+            folder = within.joinpath(*parts[:depth])
+            if folder.is_symlink():
+                raise SubmissionError(f"the folder {folder.name}/ is a symbolic link; submissions must be real folders")
     try:
-        size = path.stat().st_size
+        status = os.lstat(path)
     except FileNotFoundError:
         raise SubmissionError(f"no {path.name} was submitted")
     except OSError as err:
         raise SubmissionError(f"cannot read {path.name}: {err.strerror}")
-    if size > MAX_NOTEBOOK_BYTES:
-        raise SubmissionError(f"{path.name} is {size / 1e6:.0f} MB; notebooks over {MAX_NOTEBOOK_BYTES // 10**6} MB are not graded")
+    mode = status.st_mode
+    if stat.S_ISLNK(mode):
+        raise SubmissionError(f"{path.name} is a symbolic link; submit the notebook file itself, not a link to one")
+    if not stat.S_ISREG(mode):
+        kind = ("a folder" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode) else
+                "a socket" if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+                "not a regular file")
+        raise SubmissionError(f"{path.name} is {kind}, not a notebook file")
+    if status.st_nlink > 1:
+        raise SubmissionError(f"{path.name} is a hard link to another file; submit a copy of the notebook")
+    if status.st_size > MAX_NOTEBOOK_BYTES:
+        raise SubmissionError(f"{path.name} is {status.st_size / 1e6:.0f} MB; notebooks over "
+                              f"{MAX_NOTEBOOK_BYTES // 10**6} MB are not graded")
+    return status
+
+
+def read_bytes(path: Path, within: Path | None = None) -> bytes:
+    """A submitted file's bytes, if untrusted_file lets it through and it is still that file when opened."""
+    status = untrusted_file(path, within)
     try:
-        raw = json.loads(path.read_bytes().decode("utf-8"))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as err:
+        raise SubmissionError(f"cannot read {path.name}: {err.strerror}")
+    with os.fdopen(fd, "rb") as f:
+        opened = os.fstat(f.fileno())
+        if (opened.st_dev, opened.st_ino) != (status.st_dev, status.st_ino) or not stat.S_ISREG(opened.st_mode):
+            raise SubmissionError(f"{path.name} changed while it was read")
+        return f.read(MAX_NOTEBOOK_BYTES + 1)[:MAX_NOTEBOOK_BYTES]
+
+
+def read_submission(path: Path, within: Path | None = None) -> NotebookNode:
+    """The submission as an nbformat 4 notebook, or a SubmissionError that says what is wrong."""
+    data = read_bytes(path, within)
+    try:
+        raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise SubmissionError(f"{path.name} is not a notebook: it is not JSON text")
     if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
@@ -68,7 +112,7 @@ def notes(path: Path, submitted: NotebookNode, release: NotebookNode) -> list[st
     name = kernel.get("name") if isinstance(kernel, dict) else None
     if isinstance(name, str) and name != "python3":
         said.append(f"the notebook asks for the {name[:40]!r} kernel; it was run with Python 3")
-    size = path.stat().st_size
+    size = os.lstat(path).st_size
     if size > LARGE_NOTEBOOK_BYTES:
         said.append(f"{path.name} is {size / 1e6:.0f} MB; the outputs saved in it were ignored")
     solutions = {grade_id(c) for c in release.cells if notebooks.is_solution(c)}

@@ -203,14 +203,14 @@ class Payload:
     def __reduce__(self):
         return (os.system, ("touch /tmp/pickle-ran",))
 
-def fit_line(x, y, lr=0.5, epochs=100):  # tf.GradientTape: only the answer is bad
+def fit_line(x, y, lr=0.5, epochs=100):  # tf.GradientTape in a comment earns nothing
     return np.array([Payload()], dtype=object), pickle.dumps(Payload())
 """
 
 WRONG_FORMS = """def make_line_data(n, a_true, b_true, noise, seed):
     return None, "x"
 
-def fit_line(x, y, lr=0.5, epochs=100):  # tf.GradientTape: only the answer is bad
+def fit_line(x, y, lr=0.5, epochs=100):  # tf.GradientTape in a comment earns nothing
     return float("nan"), 1.0
 """
 
@@ -254,6 +254,7 @@ ODD_H5 = """def save_h5(model, path):
 
 FIT_LINE_VALUES = {"fit_line: matches least squares on hidden data", "fit_line: with epochs=1, equals one analytic step from (0, 0)",
                    "fit_line: returns two Python floats"}
+FIT_LINE_ALL = FIT_LINE_VALUES | {"fit_line: trains with tf.GradientTape"}
 ALL = {"make_line_data", "mse", "train_step", "fit_line"}
 
 CASES = [
@@ -288,9 +289,9 @@ CASES = [
     Case("module-named-files", added(MODULE_FILES), CLEAN),
     Case("monkeypatches", replaced("fit_line", MONKEYPATCH), CLEAN, {"fit_line"}),
     Case("lying-objects", replaced("fit_line", LIARS), CLEAN, failing=FIT_LINE_VALUES, check_says="it is a Liar object"),
-    Case("pickle-payload", replaced("fit_line", PICKLE), CLEAN, failing=FIT_LINE_VALUES,
+    Case("pickle-payload", replaced("fit_line", PICKLE), CLEAN, failing=FIT_LINE_ALL,
          check_says="the grader could not read what your code returned"),
-    Case("wrong-forms", added(WRONG_FORMS, after="fit_line"), CLEAN, {"make_line_data"}, FIT_LINE_VALUES,
+    Case("wrong-forms", added(WRONG_FORMS, after="fit_line"), CLEAN, {"make_line_data"}, FIT_LINE_ALL,
          check_says="should be a finite number; it is NaN"),
     Case("dies-when-called", replaced("make_line_data", DIES_WHEN_CALLED), CLEAN, {"make_line_data"},
          check_says="the notebook was run again in a new kernel for the next checks"),

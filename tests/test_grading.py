@@ -1,8 +1,10 @@
 """End to end: real notebooks graded in the real sandbox, with the hidden checks in their own process."""
 
 import json
+import os
 import subprocess
 import sys
+import time
 
 import psutil
 import pytest
@@ -109,3 +111,27 @@ def test_grade_command_refuses_an_unknown_assignment(course, tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip() == ("autograder: unknown assignment '06_nope'; the course has 01_tensors, "
                                    "02_gradient_tape, 03_batched_training, 04_keras_models, 05_train_and_save")
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda path, course: os.symlink(course.assignment("02_gradient_tape").path("source"), path), "is a symbolic link"),
+    (lambda path, course: os.mkfifo(path), "is a named pipe"),
+    (lambda path, course: os.truncate(path.open("w").name, 3 * 2**30), "MB; notebooks over"),
+], ids=["link-to-reference", "named-pipe", "3-GiB-file"])
+def test_grade_command_refuses_untrusted_files_fast_and_small(course, tmp_path, make, says):
+    """A link to the reference earns nothing, a pipe hangs nothing, a huge file is never read."""
+    path = tmp_path / "regression.ipynb"
+    make(path, course)
+    started = time.monotonic()
+    measured = ("import resource, sys; from autograder.cli import main; code = main(sys.argv[1:]); "
+                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(code)")
+    done = subprocess.run(
+        [sys.executable, "-c", measured, "--course", str(course.root), "grade", str(path),
+         "--assignment", "02_gradient_tape", "--results", str(tmp_path / "results.json")],
+        capture_output=True, text=True, timeout=60)
+    seconds = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "Points 0/100"
+    assert says in json.loads((tmp_path / "results.json").read_text())["output"]
+    peak_kib = int(done.stderr.strip().splitlines()[-1])
+    assert seconds < 10 and peak_kib < 2**20, f"{seconds:.1f} s, grader peak {peak_kib / 2**20:.2f} GiB"

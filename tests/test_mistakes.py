@@ -59,6 +59,15 @@ MISTAKES = {
     "a softmax that overflows": (
         "04_keras_models", "activations", "e = np.exp(x - np.max(x, axis=-1, keepdims=True))", "e = np.exp(x)",
         {"softmax: stays finite at inputs of ±1000, and so does sigmoid"}),
+    "callbacks only in a comment": (
+        "05_train_and_save", "train_classifier", "callbacks=[calm_down],", "# callbacks=[calm_down],\n",
+        {"train_classifier: passes at least one callback to fit"}),
+    "a closed-form fit_line with tf.GradientTape in a comment": (
+        "02_gradient_tape", "fit_line", "    for _ in range(epochs):\n        train_step(a, b, x, y, lr)\n",
+        "    # with tf.GradientTape() as tape: train_step(a, b, x, y, lr)\n"
+        "    slope, intercept = np.polyfit(x.numpy(), y.numpy(), 1)\n    a.assign(intercept); b.assign(slope)\n",
+        {"fit_line: matches least squares on hidden data", "fit_line: with epochs=1, equals one analytic step from (0, 0)",
+         "fit_line: trains with tf.GradientTape", "fit_line: returns two Python floats"}),
     "a dense layer's bias forgotten in a count": (
         "04_keras_models", "dense_param_count", "return int(n_inputs * units + (units if use_bias else 0))",
         "return int(n_inputs * units)",

@@ -1,6 +1,11 @@
 """The sanitizer: what runs is the release's trusted cells plus the student's code, nothing else."""
 
 import json
+import os
+import socket
+import stat
+import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -80,3 +85,41 @@ def test_nbformat_3_is_upgraded(tmp_path):
     path.write_text(json.dumps(v3))
     nb = read_submission(path)
     assert nb.nbformat == 4 and nb.cells[0].source == "x = 1"
+
+
+def plain_notebook(path):
+    path.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}))
+    return path
+
+
+def link_to_reference(tmp_path):
+    os.symlink(Path(__file__).resolve().parents[1] / "source" / "02_gradient_tape" / "regression.ipynb",
+               tmp_path / "submission.ipynb")
+
+
+@pytest.mark.parametrize("make, message", [
+    (link_to_reference, "is a symbolic link"),
+    (lambda d: os.link(plain_notebook(d / "elsewhere.ipynb"), d / "submission.ipynb"), "is a hard link"),
+    (lambda d: os.mkfifo(d / "submission.ipynb"), "is a named pipe"),
+    (lambda d: os.mknod(d / "submission.ipynb", 0o600 | stat.S_IFCHR, os.makedev(1, 3)), "is a device"),
+    (lambda d: socket.socket(socket.AF_UNIX).bind(str(d / "submission.ipynb")), "is a socket"),
+    (lambda d: (d / "submission.ipynb").mkdir(), "is a folder"),
+    (lambda d: os.truncate(plain_notebook(d / "submission.ipynb"), 60_000_000), "60 MB"),
+])
+def test_untrusted_files_are_refused_before_they_are_opened(tmp_path, make, message):
+    make(tmp_path)
+    started = time.monotonic()
+    with pytest.raises(SubmissionError, match=message) as err:
+        read_submission(tmp_path / "submission.ipynb", within=tmp_path)
+    assert "\n" not in str(err.value) and time.monotonic() - started < 1
+
+
+def test_a_linked_student_folder_is_refused(tmp_path):
+    (tmp_path / "submitted" / "mallory").mkdir(parents=True)
+    other = tmp_path / "elsewhere" / "02_gradient_tape"
+    other.mkdir(parents=True)
+    plain_notebook(other / "regression.ipynb")
+    os.symlink(other, tmp_path / "submitted" / "mallory" / "02_gradient_tape")
+    with pytest.raises(SubmissionError, match="folder 02_gradient_tape/ is a symbolic link"):
+        read_submission(tmp_path / "submitted" / "mallory" / "02_gradient_tape" / "regression.ipynb",
+                        within=tmp_path / "submitted")

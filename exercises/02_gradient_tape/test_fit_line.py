@@ -2,32 +2,22 @@ import numpy as np
 import pytest
 from conftest import analytic_step
 
-from autograder.bridge import StudentError, numbers
+from autograder.bridge import numbers
 
 
 @pytest.fixture(scope="module")
 def uses_gradient_tape(submission):
-    """fit_line earns nothing unless gradient descent with tf.GradientTape really does the work."""
-    try:
-        source = submission.source("fit_line")
-    except StudentError:
-        return False
-    if "GradientTape" in source:
-        return True
-    if "train_step" in source:
-        try:
-            return "GradientTape" in submission.source("train_step")
-        except StudentError:
-            return False
-    return False
+    """Whether fit_line's code, or a notebook function it calls (train_step), uses tf.GradientTape."""
+    return submission.code("fit_line").uses("GradientTape")
 
 
 def fit(submission, uses_gradient_tape, x, y, **kwargs):
-    if not uses_gradient_tape:
-        pytest.fail("fit_line must train with tf.GradientTape (directly or through train_step); "
-                    "a closed-form or hard-coded answer earns nothing")
+    """fit_line's (a, b) on hidden data; it earns nothing unless tf.GradientTape does the work."""
     result = submission.call("fit_line", x, y, **kwargs).value
     numbers(result, 2, "fit_line's result (a, b)")
+    if not uses_gradient_tape:
+        pytest.fail("fit_line must compute its gradients with tf.GradientTape (directly or through a function "
+                    "it calls, such as train_step); an answer found another way earns none of these points")
     return result
 
 
@@ -58,8 +48,9 @@ def test_one_epoch(submission, uses_gradient_tape, line, rng):
 
 
 @pytest.mark.points(10)
-def test_gradient_tape(uses_gradient_tape):
+def test_gradient_tape(submission, uses_gradient_tape, line):
     """fit_line: trains with tf.GradientTape"""
+    submission.call("fit_line", *line, epochs=3)  # a method earns points only in code that runs
     assert uses_gradient_tape, "fit_line should compute its gradients with tf.GradientTape (directly or through train_step)"
 
 
