@@ -146,7 +146,7 @@ def _autograder_agent():
             else:
                 function = globals().get(request["function"])
                 if function is None:
-                    raise NameError(f"{request['function']} is not defined")
+                    raise NameError(f"name '{request['function']}' is not defined")
             if request.get("source"):  # only the notebook's own functions: a library's code is not the student's
                 target = getattr(function, "python_function", function)
                 if not inspect.isfunction(target) or target.__module__ != "__main__":
@@ -161,7 +161,8 @@ def _autograder_agent():
         except BaseException as error:  # the student's code may raise anything, SystemExit included
             frames = traceback.extract_tb(error.__traceback__)
             answer = {"error": {"type": type(error).__name__, "message": str(error)[:2000],
-                                "line": frames[-1].lineno if frames else None}}
+                                "line": frames[-1].lineno if frames else None,
+                                "function": frames[-1].name if len(frames) > 1 else None}}  # frame 0: this agent
         if "seconds" in answer:
             try:  # what the function returned may itself misbehave when read
                 answer["result"] = encode(result, out)

@@ -28,10 +28,11 @@ MAX_REVIVALS = 5  # fresh kernels the checks may ask for, each after one died du
 class StudentError(Exception):
     """The student's function raised, or the kernel could not answer."""
 
-    def __init__(self, kind: str, message: str):
+    def __init__(self, kind: str, message: str, function: str | None = None):
         super().__init__(f"{kind}: {message}" if message else kind)
         self.kind = kind
         self.message = message
+        self.function = function  # the student's function it was raised in, when known
 
 
 @dataclass
@@ -302,7 +303,9 @@ class Submission:
             raise StudentError("KernelError", "the notebook's kernel gave an unreadable answer")
         if "error" in answer:
             error = answer["error"]
-            raise StudentError(str(error.get("type")), str(error.get("message", ""))[:500])
+            function = error.get("function")
+            raise StudentError(str(error.get("type")), str(error.get("message", ""))[:500],
+                               function if isinstance(function, str) else None)
         if "unreadable" in answer:
             raise StudentError("Unreadable", f"the grader could not read what your code returned ({str(answer['unreadable'])[:300]})")
         return Answer(

@@ -41,6 +41,7 @@ class CheckResult:
     status: str  # passed, failed, skipped
     message: str
     margins: dict = field(default_factory=dict)  # for calibration only; never shown to students
+    error: dict = field(default_factory=dict)  # the student's exception behind a failure: kind, message, function
 
 
 class Credit:
@@ -203,13 +204,13 @@ def pytest_runtest_makereport(item, call):
         reason = str(call.excinfo.value) if call.excinfo else "skipped"
         record(item, 0.0, "skipped", reason)
     elif report.when == "setup" and report.failed:
-        record(item, 0.0, "failed", student_message(call.excinfo))
+        record(item, 0.0, "failed", student_message(call.excinfo), student_error(call.excinfo))
     elif report.when == "call":
         credit = getattr(item, "_autograder_credit", None)
         if report.skipped:
             record(item, 0.0, "skipped", str(call.excinfo.value))
         elif report.failed:
-            record(item, 0.0, "failed", student_message(call.excinfo))
+            record(item, 0.0, "failed", student_message(call.excinfo), student_error(call.excinfo))
         elif credit is not None and credit.fraction is not None:
             worth = points(item)
             status = "passed" if credit.fraction >= 1.0 else "failed"
@@ -218,10 +219,18 @@ def pytest_runtest_makereport(item, call):
             record(item, points(item), "passed", "")
 
 
-def record(item, score, status, message):
+def student_error(excinfo) -> dict:
+    """The student's exception behind a failure, for finding its root cause; empty for a failed assert."""
+    error = excinfo.value
+    if isinstance(error, StudentError):
+        return {"kind": error.kind, "message": error.message, "function": error.function}
+    return {}
+
+
+def record(item, score, status, message, error=None):
     seen = getattr(item, "_autograder_margins", None)
     item.config._autograder_results.append(CheckResult(
-        grade_id(item), check_name(item), points(item), score, status, message, seen.seen if seen else {}))
+        grade_id(item), check_name(item), points(item), score, status, message, seen.seen if seen else {}, error or {}))
 
 
 def pytest_sessionfinish(session):

@@ -30,6 +30,7 @@ from sqlalchemy.exc import SAWarning
 
 from . import notebooks
 from .course import Assignment, Course, tool_env
+from .reports import verdict
 from .results import Results, TestResult
 from .sanitize import SubmissionError, grade_id, match, read_bytes, read_submission
 
@@ -67,7 +68,7 @@ def autograded_notebook(submission: Path, release: NotebookNode, results: Result
                 exercise = gid.removesuffix("_tests")
                 checks = [t for t in results.tests if t.grade_id == exercise]
                 score = by_cell.get(exercise, (0.0, 0.0))[0]
-                cell.outputs = [check_output(checks, score, float(cell.metadata.nbgrader["points"]), results.output)]
+                cell.outputs = [check_output(checks, score, float(cell.metadata.nbgrader["points"]), results)]
         cells.append(cell)
         if found:
             cells += [clean(cell) for cell in found.added_after.get(gid, [])]
@@ -80,28 +81,31 @@ def clean(cell: NotebookNode) -> NotebookNode:
     return new_code_cell(cell.source)
 
 
-def check_output(checks: list[TestResult], score: float, points: float, how_it_ran: str) -> NotebookNode:
-    """The grade cell's result: its score as text (nbgrader's partial credit), the checks as a table."""
+def check_output(checks: list[TestResult], score: float, points: float, results: Results) -> NotebookNode:
+    """The grade cell's result: its score as text (nbgrader's partial credit), the checks as a table.
+
+    The root causes behind its failed checks come first, as in the kit's own feedback.
+    """
     cell = "style='padding:.2em .8em .2em 0;text-align:left;vertical-align:top'"
     rows = "".join(
         f"<tr><td {cell}>{'✔' if t.status == 'passed' else '✘'}</td><td {cell}>{html.escape(t.name)}</td>"
         f"<td {cell}>{t.score:g}&nbsp;/&nbsp;{t.max_score:g}</td><td {cell}>{html.escape(verdict(t))}</td></tr>"
         for t in checks)
     if not checks:
-        rows = f"<tr><td {cell}>✘</td><td {cell} colspan='3'>{html.escape(how_it_ran or 'not graded')}</td></tr>"
-    table = (f"<p><b>Hidden checks: {score:g} / {points:g} points</b></p><table>"
+        rows = f"<tr><td {cell}>✘</td><td {cell} colspan='3'>{html.escape(results.output or 'not graded')}</td></tr>"
+    causes = "".join(f"<p>Fix this first: {html.escape(results.causes[i])}</p>"
+                     for i in dict.fromkeys(t.cause for t in checks if t.cause is not None))
+    table = (f"<p><b>Hidden checks: {score:g} / {points:g} points</b></p>{causes}<table>"
              f"<tr><th {cell}></th><th {cell}>check</th><th {cell}>points</th><th {cell}>result</th></tr>{rows}</table>")
     return new_output("execute_result", data={"text/plain": f"{score:g}", "text/html": table}, execution_count=None)
 
 
-def verdict(test: TestResult) -> str:
-    return "passed" if test.status == "passed" and not test.skipped else test.output or test.status
-
-
-def comment(checks: list[TestResult]) -> str:
+def comment(checks: list[TestResult], results: Results) -> str:
     """Under a solution cell, a Markdown list (nbgrader's feedback renders it): each check, what a failed one expected."""
-    return "\n".join(f"- {'✔' if t.status == 'passed' else '✘'} {t.name} ({t.score:g}/{t.max_score:g})"
-                     + ("" if verdict(t) == "passed" else f": {verdict(t)}") for t in checks)
+    causes = [f"Fix this first: {results.causes[i]}" for i in dict.fromkeys(t.cause for t in checks if t.cause is not None)]
+    items = [f"- {'✔' if t.status == 'passed' else '✘'} {t.name} ({t.score:g}/{t.max_score:g})"
+             + ("" if verdict(t) == "passed" else f": {verdict(t)}") for t in checks]
+    return "\n".join(causes + [""] * bool(causes) + items)
 
 
 def copy_records(submission_folder: Path, dest: Path, within: Path | None = None) -> None:
@@ -164,7 +168,7 @@ def read_rows(gb: Gradebook, assignment: Assignment, folder: Path, results: Resu
             gb.find_solution_cell(gid, notebook_id, assignment.id)
             checks = [t for t in results.tests if t.grade_id == gid]
             unchanged = cell.metadata.nbgrader.get("checksum") == utils.compute_checksum(cell)
-            rows.comments[gid] = NO_RESPONSE if unchanged else (comment(checks) or None)
+            rows.comments[gid] = NO_RESPONSE if unchanged else (comment(checks, results) or None)
     return rows
 
 

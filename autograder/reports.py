@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import html
 import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from .results import Results
+from .diagnose import NOT_ATTEMPTED
+from .results import Results, TestResult
 
 
 def write_results_json(results: Results, path: Path) -> None:
@@ -35,34 +38,126 @@ def write_junit(results: Results, path: Path) -> None:
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 
 
+@dataclass
+class Exercise:
+    """One exercise as the feedback shows it: subtotal, and its checks unless it was not attempted."""
+
+    name: str
+    score: float
+    max_score: float
+    tests: list[TestResult]
+
+    @property
+    def not_attempted(self) -> bool:
+        return all(t.output == NOT_ATTEMPTED for t in self.tests)
+
+    @property
+    def state(self) -> str:
+        return "passed" if self.score >= self.max_score else "none" if self.not_attempted else "failed"
+
+
+def exercises(results: Results) -> list[Exercise]:
+    return [Exercise(gid, round(sum(t.score for t in tests), 2), round(sum(t.max_score for t in tests), 2), tests)
+            for gid, tests in results.by_exercise().items()]
+
+
+def verdict(test: TestResult) -> str:
+    """What a check says: passed, not checked (and why), or what it expected."""
+    if test.status == "passed" and not test.skipped:
+        return "passed"
+    return test.output or test.status
+
+
+def broken_by(results: Results, index: int) -> list[TestResult]:
+    return [t for t in results.tests if t.cause == index]
+
+
+def fail_count(broken: list[TestResult]) -> str:
+    names = ", ".join(dict.fromkeys(t.grade_id for t in broken))
+    return f"{len(broken)} check{'s fail' if len(broken) != 1 else ' fails'} because of it ({names})"
+
+
+EMOJI = {"passed": "✅", "failed": "❌", "none": "⬜", "skipped": "➖"}  # GitHub renders these everywhere
+SYMBOL = {"passed": "✓", "failed": "✗", "none": "○", "skipped": "–"}  # in every font a browser has
+
+
+def state(test: TestResult) -> str:
+    return "passed" if verdict(test) == "passed" else "skipped" if test.skipped else "failed"
+
+
+def inline_code(text: str) -> str:
+    """Escaped text with `backticks` shown as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
 def feedback_markdown(results: Results) -> str:
+    """For a student, on GitHub (a job summary, a pull request) or any Markdown viewer."""
     lines = [f"# Feedback: {results.assignment}", "", f"**Score: {results.score:g} / {results.max_score:g}**", ""]
     if results.output:
         lines += [f"*How your notebook ran:* {results.output}", ""]
-    lines += ["| check | points | result |", "|---|---|---|"]
-    for test in results.tests:
-        verdict = "passed" if test.status == "passed" and not test.skipped else (test.output or test.status)
-        lines.append(f"| {test.name} | {test.score:g} / {test.max_score:g} | {verdict.replace('|', '/')} |")
+    if results.causes:
+        lines += ["## Fix this first", ""]
+        for index, cause in enumerate(results.causes):
+            broken = broken_by(results, index)
+            lines += [f"{index + 1}. **{cause}**", "", f"   <details><summary>{fail_count(broken)}</summary>", ""]
+            lines += [f"   - {t.name} ({t.score:g} / {t.max_score:g}): {verdict(t)}" for t in broken]
+            lines += ["", "   </details>", ""]
+    lines += ["## Exercises", "", "| | exercise | points |", "|---|---|---|"]
+    lines += [f"| {EMOJI[e.state]} | `{e.name}` | {e.score:g} / {e.max_score:g} |" for e in exercises(results)]
+    for exercise in exercises(results):
+        lines += ["", f"### `{exercise.name}`: {exercise.score:g} / {exercise.max_score:g}", ""]
+        if exercise.not_attempted:
+            lines.append(f"{EMOJI['none']} {NOT_ATTEMPTED}.")
+            continue
+        for t in exercise.tests:
+            mark = EMOJI[state(t)]
+            said = f" — see *Fix this first* ({t.cause + 1})" if t.cause is not None else \
+                "" if verdict(t) == "passed" else f" — {verdict(t)}"
+            lines.append(f"- {mark} {t.name.replace('|', '/')} ({t.score:g} / {t.max_score:g}){said}")
     return "\n".join(lines) + "\n"
 
 
+STYLE = """
+body{font:16px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;max-width:52em;margin:2em auto;padding:0 1em;color:#1f2328}
+h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #d0d7de}
+.score{font-size:1.3em;font-weight:600}.ran{color:#57606a}
+.fix{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.6em 1em;margin:.6em 0}
+.fix b{display:block}details{margin-top:.3em;color:#57606a}summary{cursor:pointer}
+table{border-collapse:collapse;width:100%;table-layout:fixed}td.name{width:50%}td,th{padding:.35em .6em;border-bottom:1px solid #eaeef2;text-align:left;vertical-align:top}
+.ex{margin:1.2em 0 .4em;font-weight:600}.pts{white-space:nowrap;text-align:right;width:6em}
+.passed{color:#1a7f37}.failed{color:#cf222e}.none,.skipped{color:#57606a}code{background:#f6f8fa;padding:0 .25em;border-radius:4px}
+"""
+
+
 def feedback_html(results: Results) -> str:
-    rows = "".join(
-        f"<tr class='{'ok' if t.status == 'passed' else 'no'}'><td>{html.escape(t.name)}</td>"
-        f"<td>{t.score:g} / {t.max_score:g}</td>"
-        f"<td>{html.escape('passed' if t.status == 'passed' and not t.skipped else t.output or t.status)}</td></tr>"
-        for t in results.tests
-    )
-    return (
-        "<!doctype html><meta charset='utf-8'>"
-        f"<title>Feedback: {html.escape(results.assignment)}</title>"
-        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}"
-        "td{border:1px solid #ccc;padding:.3em .6em}.ok td:last-child{color:#070}.no td:last-child{color:#a00}</style>"
-        f"<h1>Feedback: {html.escape(results.assignment)}</h1>"
-        f"<p><b>Score: {results.score:g} / {results.max_score:g}</b></p>"
-        f"<p><i>How your notebook ran:</i> {html.escape(results.output)}</p>"
-        f"<table><tr><th>check</th><th>points</th><th>result</th></tr>{rows}</table>"
-    )
+    """For a student's browser: the same content as the Markdown, on one self-contained page."""
+    e = html.escape
+    parts = [f"<!doctype html><html lang='en'><meta charset='utf-8'><title>Feedback: {e(results.assignment)}</title>",
+             f"<style>{STYLE}</style><h1>Feedback: {e(results.assignment)}</h1>",
+             f"<p class='score'>Score: {results.score:g} / {results.max_score:g}</p>"]
+    if results.output:
+        parts.append(f"<p class='ran'>How your notebook ran: {e(results.output)}</p>")
+    if results.causes:
+        parts.append("<h2>Fix this first</h2>")
+        for index, cause in enumerate(results.causes):
+            broken = broken_by(results, index)
+            items = "".join(f"<li>{e(t.name)} ({t.score:g} / {t.max_score:g}): {e(verdict(t))}</li>" for t in broken)
+            parts.append(f"<div class='fix'><b>{index + 1}. {inline_code(cause)}</b><details><summary>"
+                         f"{e(fail_count(broken))}</summary><ul>{items}</ul></details></div>")
+    parts.append("<h2>Exercises</h2>")
+    for exercise in exercises(results):
+        parts.append(f"<p class='ex {exercise.state}'>{SYMBOL[exercise.state]} <code>{e(exercise.name)}</code>: "
+                     f"{exercise.score:g} / {exercise.max_score:g}</p>")
+        if exercise.not_attempted:
+            parts.append(f"<p class='none'>{e(NOT_ATTEMPTED)}.</p>")
+            continue
+        rows = []
+        for t in exercise.tests:
+            said = f"see <i>Fix this first</i> ({t.cause + 1})" if t.cause is not None else e(verdict(t))
+            rows.append(f"<tr><td class='name'>{SYMBOL[state(t)]} {e(t.name)}</td><td class='pts'>{t.score:g} / "
+                        f"{t.max_score:g}</td><td class='{state(t)}'>{said}</td></tr>")
+        parts.append(f"<table>{''.join(rows)}</table>")
+    return "".join(parts) + "</html>"
 
 
 def write_feedback(results: Results, folder: Path) -> None:

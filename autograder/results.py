@@ -20,6 +20,10 @@ class TestResult:
     def skipped(self) -> str | None:
         return self.extra_data.get("skipped")
 
+    @property
+    def cause(self) -> int | None:
+        return self.extra_data.get("cause")
+
 
 @dataclass
 class Results:
@@ -31,6 +35,7 @@ class Results:
     output: str = ""  # one human line on how the notebook ran, for the student
     execution: dict = field(default_factory=dict)  # cells run, errors, peak memory: for the instructor
     margins: dict = field(default_factory=dict)  # check name -> what it measured against its limit: for calibration
+    causes: list[str] = field(default_factory=list)  # what to fix first; a test's extra_data["cause"] indexes it
 
     @property
     def score(self) -> float:
@@ -40,13 +45,17 @@ class Results:
     def max_score(self) -> float:
         return round(sum(t.max_score for t in self.tests), 2)
 
+    def by_exercise(self) -> dict[str, list[TestResult]]:
+        """The tests grouped by exercise (grade cell), in the notebook's order."""
+        groups: dict[str, list[TestResult]] = {}
+        for test in self.tests:
+            groups.setdefault(test.grade_id, []).append(test)
+        return groups
+
     def by_grade_cell(self) -> dict[str, tuple[float, float]]:
         """(score, max score) per nbgrader grade cell: what goes into the gradebook."""
-        cells: dict[str, tuple[float, float]] = {}
-        for test in self.tests:
-            score, worth = cells.get(test.grade_id, (0.0, 0.0))
-            cells[test.grade_id] = (score + test.score, worth + test.max_score)
-        return {gid: (round(s, 2), round(m, 2)) for gid, (s, m) in cells.items()}
+        return {gid: (round(sum(t.score for t in tests), 2), round(sum(t.max_score for t in tests), 2))
+                for gid, tests in self.by_exercise().items()}
 
     def to_gradescope(self) -> dict:
         tests = []
@@ -65,7 +74,7 @@ class Results:
             "output": self.output,
             "output_format": "text",
             "visibility": "visible",
-            "extra_data": {"execution": self.execution},
+            "extra_data": {"execution": self.execution, "causes": self.causes},
             "tests": tests,
         }
 
@@ -74,5 +83,6 @@ class Results:
         """A Results back from the results.json that to_gradescope wrote."""
         tests = [TestResult(t["name"], t["score"], t["max_score"], t["status"], t["output"], t["tags"][0],
                             t.get("extra_data", {})) for t in data["tests"]]
-        return cls(assignment, tests, data["execution_time"], data.get("output", ""),
-                   data.get("extra_data", {}).get("execution", {}))
+        extra = data.get("extra_data", {})
+        return cls(assignment, tests, data["execution_time"], data.get("output", ""), extra.get("execution", {}),
+                   causes=extra.get("causes", []))

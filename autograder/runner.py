@@ -24,6 +24,7 @@ from .course import Course
 from .kernel import BoundedClient, Watchdog
 from .results import Results, TestResult
 from .sandbox import Limits, Sandbox
+from .diagnose import CellError, diagnose, unchanged_stubs, where
 from .sanitize import Cell, SubmissionError, cells_to_run, notes, read_submission
 
 AGENT = Path(__file__).with_name("agent.py")
@@ -58,6 +59,7 @@ class Execution:
     message: str = ""
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    cell_errors: list[CellError] = field(default_factory=list)
     peak_memory: int = 0
     seconds: float = 0.0
 
@@ -132,16 +134,6 @@ class CheckProcess:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-
-
-def where(cell: Cell) -> str:
-    return {"setup": "a setup cell", "student": "a cell you added"}.get(cell.origin, f"your {cell.grade_id} cell")
-
-
-def error_line(cell: Cell, name: str, text: str) -> str:
-    if name == "Timeout":
-        return f"{where(cell)} {text}"
-    return f"{where(cell)} raised {name}" + (f": {text[:200]}" if text else "")
 
 
 def run_cells(client: BoundedClient, watchdog: Watchdog) -> int | None:
@@ -251,8 +243,10 @@ def execute(cells: list[Cell], sandbox: Sandbox, private: Path, options: Options
                     f"the notebook could not be run to the end ({why})"
                 break
             client = runs[-1].client
-            execution.errors = [error_line(cells[kept[i - 1]], name, text)
-                                for i, (name, text) in sorted(client.errors.items()) if 0 < i <= len(kept)]
+            execution.cell_errors = [CellError(cells[kept[i - 1]], name, text)
+                                     for i, (name, text) in sorted(client.errors.items()) if 0 < i <= len(kept)]
+            execution.errors = [f"{where(e.cell)} {e.text}" if e.name == "Timeout" else e.describe()
+                                for e in execution.cell_errors]
             if client.truncated:
                 execution.notes.append(f"output beyond {options.limits.output_bytes:,} bytes was not kept")
             execution.seconds = time.monotonic() - start
@@ -264,11 +258,15 @@ def execute(cells: list[Cell], sandbox: Sandbox, private: Path, options: Options
     return execution, outcome
 
 
-def to_results(assignment, raw: list[dict], options: Options, seconds: float, execution: Execution) -> Results:
+def to_results(assignment, raw: list[dict], options: Options, seconds: float, execution: Execution,
+               stubs: dict[str, set[str]] | None = None) -> Results:
+    """The checks' raw records as Results: ordered by exercise, root causes found, the GPU-skip policy applied."""
     order = [cell.removesuffix("_tests") for cell in assignment.points()]
+    raw = sorted(raw, key=lambda c: order.index(c["grade_id"]) if c["grade_id"] in order else len(order))
+    causes = diagnose(raw, execution.cell_errors, stubs or {})
     tests = []
-    for check in sorted(raw, key=lambda c: order.index(c["grade_id"]) if c["grade_id"] in order else len(order)):
-        extra = {}
+    for check in raw:
+        extra = {"cause": check["cause"]} if "cause" in check else {}
         score, status, output = check["score"], check["status"], check["message"]
         if status == "skipped":
             extra = {"skipped": output}
@@ -281,7 +279,7 @@ def to_results(assignment, raw: list[dict], options: Options, seconds: float, ex
     margins = {check["name"]: check["margins"] for check in raw if check.get("margins")}
     return Results(assignment.id, tests, seconds, summary, {
         "errors": execution.errors, "peak_memory": execution.peak_memory, "seconds": round(execution.seconds, 2)},
-        margins)
+        margins, causes)
 
 
 def grade(course: Course, assignment_id: str, submission: Path, options: Options | None = None,
@@ -301,14 +299,14 @@ def grade(course: Course, assignment_id: str, submission: Path, options: Options
         checker = CheckProcess(course, assignment_id, sandbox, private, options)
         try:
             submitted, release = read_submission(submission, within), notebooks.read(assignment.path("release"))
-            cells = cells_to_run(submitted, release)
+            cells, stubs = cells_to_run(submitted, release), unchanged_stubs(submitted, release)
             execution, raw = execute(cells, sandbox, private, options, checker.run, notes(submission, submitted, release))
         except SubmissionError as err:
-            execution = Execution(ok=False, message=str(err))
+            execution, stubs = Execution(ok=False, message=str(err)), {}
             raw = checker.run(execution)
         finally:
             checker.close()
-        return to_results(assignment, raw, options, time.monotonic() - start, execution)
+        return to_results(assignment, raw, options, time.monotonic() - start, execution, stubs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

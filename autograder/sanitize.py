@@ -36,6 +36,7 @@ class Cell:
     source: str
     origin: str  # "setup", "solution" or "student" (a cell the student added)
     grade_id: str | None = None
+    position: int | None = None  # 1-based, in the student's notebook (their own cells only)
 
 
 def untrusted_file(path: Path, within: Path | None = None) -> os.stat_result:
@@ -159,19 +160,22 @@ def match(submitted: NotebookNode, release: NotebookNode) -> Answers:
 def cells_to_run(submitted: NotebookNode, release: NotebookNode) -> list[Cell]:
     """The code cells to execute, in order: setup and student code; no demos, no visible tests."""
     found = match(submitted, release)
-    answers = {gid: cell.source for gid, cell in found.solutions.items() if cell.cell_type == "code"}
-    added_after = {gid: [cell.source for cell in cells] for gid, cells in found.added_after.items()}
+    position = {id(cell): i for i, cell in enumerate(submitted.cells, start=1)}
+    answers = {gid: cell for gid, cell in found.solutions.items() if cell.cell_type == "code"}
     solution_ids = {grade_id(c) for c in release.cells if notebooks.is_solution(c)}
 
-    run = [Cell(source, "student") for source in added_after.get(None, [])]
+    def added(anchor):
+        return [Cell(cell.source, "student", None, position[id(cell)]) for cell in found.added_after.get(anchor, [])]
+
+    run = added(None)
     for cell in release.cells:
         gid = grade_id(cell)
         if cell.cell_type == "code" and gid in solution_ids:
             if gid in answers:  # a deleted solution cell runs nothing: an added cell may define it
-                run.append(Cell(answers[gid], "solution", gid))
+                run.append(Cell(answers[gid].source, "solution", gid, position[id(answers[gid])]))
         elif cell.cell_type == "code" and not (notebooks.is_demo(cell) or notebooks.is_grade(cell)):
             run.append(Cell(cell.source, "setup", gid))
-        run += [Cell(source, "student") for source in added_after.get(gid, [])]
+        run += added(gid)
     for item in run:
         if len(item.source) > MAX_CELL_CHARS:
             item.source = f"raise SyntaxError('this cell holds more than {MAX_CELL_CHARS:,} characters; it was not run')"
