@@ -47,7 +47,8 @@ class CellError:
 
 
 def where(cell: Cell) -> str:
-    return {"setup": "a setup cell", "student": "a cell you added"}.get(cell.origin, f"your {cell.grade_id} cell")
+    return {"setup": "a setup cell", "student": "a cell you added", "demo": "an illustration cell"}.get(
+        cell.origin, f"your {cell.grade_id} cell")
 
 
 def defined_functions(source: str) -> set[str]:

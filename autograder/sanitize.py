@@ -9,9 +9,11 @@ student added keep their place after the cell they followed.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import stat
+import symtable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +36,7 @@ class Cell:
     """A code cell to run: its source and where it came from."""
 
     source: str
-    origin: str  # "setup", "solution" or "student" (a cell the student added)
+    origin: str  # "setup", "solution", "student" (a cell the student added) or "demo" (an illustration it needs)
     grade_id: str | None = None
     position: int | None = None  # 1-based, in the student's notebook (their own cells only)
 
@@ -157,22 +159,70 @@ def match(submitted: NotebookNode, release: NotebookNode) -> Answers:
     return answers
 
 
+def names(source: str) -> tuple[set[str], set[str]]:
+    """(defined, needed): the globals a cell binds, and those its code (functions included) reads from outside.
+
+    Read with Python's own symbol tables, which compile but never run the code; a cell that does
+    not compile binds and needs nothing.
+    """
+    try:
+        top = symtable.symtable(source, "<cell>", "exec")
+    except (SyntaxError, ValueError):
+        return set(), set()
+    defined = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()}
+    needed = {s.get_name() for s in top.get_symbols() if s.is_referenced() and not s.is_assigned()}
+    tables = list(top.get_children())
+    while tables:
+        table = tables.pop()
+        tables += table.get_children()
+        needed |= {s.get_name() for s in table.get_symbols() if s.is_referenced() and s.is_global()}
+    return defined, needed - defined - set(dir(builtins))
+
+
+def demos_needed(release: NotebookNode, own: list[str]) -> set[int]:
+    """Indices of the release's illustration cells whose names the student's code (or such a cell) reads.
+
+    Code that works in Jupyter may use a name an illustration defined (`x_test`, say); the grader
+    runs just those illustrations, and those they need in turn, not the expensive rest.
+    """
+    demos = {i: names(c.source) for i, c in enumerate(release.cells) if c.cell_type == "code" and notebooks.is_demo(c)}
+    bound = set().union(*(names(source)[0] for source in own))
+    needed = set().union(*(names(source)[1] for source in own)) - bound
+    chosen: set[int] = set()
+    while True:
+        more = {i for i, (defined, _) in demos.items() if i not in chosen and defined & needed}
+        if not more:
+            return chosen
+        chosen |= more
+        needed |= set().union(*(demos[i][1] for i in more)) - bound
+
+
 def cells_to_run(submitted: NotebookNode, release: NotebookNode) -> list[Cell]:
-    """The code cells to execute, in order: setup and student code; no demos, no visible tests."""
+    """The code cells to execute, in order: setup, student code, and the illustrations that code needs.
+
+    Visible tests are not run (the hidden checks score everything), nor illustrations that no
+    student code needs (their training is not paid for twice).
+    """
     found = match(submitted, release)
     position = {id(cell): i for i, cell in enumerate(submitted.cells, start=1)}
     answers = {gid: cell for gid, cell in found.solutions.items() if cell.cell_type == "code"}
     solution_ids = {grade_id(c) for c in release.cells if notebooks.is_solution(c)}
+    setup = [c.source for c in release.cells
+             if c.cell_type == "code" and not (notebooks.is_demo(c) or notebooks.is_grade(c) or grade_id(c) in solution_ids)]
+    own = [c.source for c in answers.values()] + [c.source for cells in found.added_after.values() for c in cells]
+    demos = demos_needed(release, setup + own)
 
     def added(anchor):
         return [Cell(cell.source, "student", None, position[id(cell)]) for cell in found.added_after.get(anchor, [])]
 
     run = added(None)
-    for cell in release.cells:
+    for index, cell in enumerate(release.cells):
         gid = grade_id(cell)
         if cell.cell_type == "code" and gid in solution_ids:
             if gid in answers:  # a deleted solution cell runs nothing: an added cell may define it
                 run.append(Cell(answers[gid].source, "solution", gid, position[id(answers[gid])]))
+        elif index in demos:
+            run.append(Cell(cell.source, "demo", gid))
         elif cell.cell_type == "code" and not (notebooks.is_demo(cell) or notebooks.is_grade(cell)):
             run.append(Cell(cell.source, "setup", gid))
         run += added(gid)

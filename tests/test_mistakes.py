@@ -68,6 +68,9 @@ MISTAKES = {
         "    slope, intercept = np.polyfit(x.numpy(), y.numpy(), 1)\n    a.assign(intercept); b.assign(slope)\n",
         {"fit_line: matches least squares on hidden data", "fit_line: with epochs=1, equals one analytic step from (0, 0)",
          "fit_line: trains with tf.GradientTape", "fit_line: returns two Python floats"}),
+    "validating on x_test from an illustration cell (works in Jupyter, so it keeps every point)": (
+        "05_train_and_save", "train_classifier", "validation_data=val", "validation_data=(x_test[:200], y_test[:200])",
+        set()),
     "a dense layer's bias forgotten in a count": (
         "04_keras_models", "dense_param_count", "return int(n_inputs * units + (units if use_bias else 0))",
         "return int(n_inputs * units)",

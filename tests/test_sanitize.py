@@ -1,5 +1,6 @@
 """The sanitizer: what runs is the release's trusted cells plus the student's code, nothing else."""
 
+import copy
 import json
 import os
 import socket
@@ -12,7 +13,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from autograder import notebooks
-from autograder.sanitize import SubmissionError, cells_to_run, read_submission
+from autograder.sanitize import SubmissionError, cells_to_run, names, read_submission
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +124,27 @@ def test_a_linked_student_folder_is_refused(tmp_path):
     with pytest.raises(SubmissionError, match="folder 02_gradient_tape/ is a symbolic link"):
         read_submission(tmp_path / "submitted" / "mallory" / "02_gradient_tape" / "regression.ipynb",
                         within=tmp_path / "submitted")
+
+
+def test_code_that_uses_an_illustrations_names_gets_that_illustration_and_no_other():
+    root = Path(__file__).resolve().parents[1]
+    release = nbformat.read(root / "release" / "05_train_and_save" / "planar.ipynb", as_version=4)
+    source = nbformat.read(root / "source" / "05_train_and_save" / "planar.ipynb", as_version=4)
+    submitted = copy.deepcopy(release)
+    for cell, reference in zip(submitted.cells, source.cells):
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = reference.source
+    plain = cells_to_run(submitted, release)
+    assert not [c for c in plain if c.origin == "demo"], "the reference needs no illustration"
+
+    cell = next(c for c in submitted.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "train_classifier")
+    cell.source = cell.source.replace("validation_data=val", "validation_data=(x_test[:200], y_test[:200])")
+    demos = [c for c in cells_to_run(submitted, release) if c.origin == "demo"]
+    assert len(demos) == 1 and "x_test, y_test = make_square_data(20_000, seed=1)" in demos[0].source
+    assert "train_classifier(x_train, y_train)" not in "".join(c.source for c in demos), "no training twice"
+
+
+def test_names_reads_functions_and_ignores_builtins_and_locals():
+    defined, needed = names("import numpy as np\ndef f(x):\n    y = len(x)\n    return np.mean(x_test) + y\nz = w\n")
+    assert defined == {"np", "f", "z"} and needed == {"x_test", "w"}
+    assert names("def broken(:\n") == (set(), set())
