@@ -99,14 +99,16 @@ class CheckProcess:
             "TF_CPP_MIN_LOG_LEVEL": "2",
         })
         folder = course.root / "exercises" / assignment_id
+        # -P and an empty working folder: whatever folder the grader was started in (a student's
+        # repository, say), no file of it is imported by the checks.
         command = [
-            sys.executable, "-m", "pytest", str(folder), "-p", "autograder.checks",
+            sys.executable, "-P", "-m", "pytest", str(folder), "-p", "autograder.checks",
             "-q", "--assert=plain", "-p", "no:cacheprovider", "--rootdir", str(folder),
             "-c", str(folder.parent / "pytest.ini"),
         ]
         self.log = private / "checks.log"
-        self.process = subprocess.Popen(command, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
-                                        preexec_fn=die_with_parent)
+        self.process = subprocess.Popen(command, env=env, cwd=private, stdout=self.log.open("w"),
+                                        stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
         self.timeout = options.checks_seconds
 
     def run(self, execution: Execution, revive: Callable[[], bool] | None = None) -> list[dict]:
