@@ -2,10 +2,13 @@
 
 import ast
 import inspect
+import re
+from pathlib import Path
 
 import pytest
 
 from autograder import notebooks
+from autograder.sanitize import names
 
 # SPEC.md: assignment id -> (notebook, exercise functions with their parameter lists)
 SPEC = {
@@ -119,3 +122,37 @@ def test_solution_functions_have_docstrings(assignment):
             for node in ast.parse(cell.source).body:
                 if isinstance(node, ast.FunctionDef):
                     assert inspect.cleandoc(ast.get_docstring(node) or ""), f"{node.name} needs a docstring"
+
+
+def test_the_last_cell_checks_before_submit_and_knows_the_notebooks_names(assignment):
+    """Its lists of exercise functions and illustration names are this notebook's, so it cannot drift."""
+    cells = notebooks.read(assignment.path("source")).cells
+    check = cells[-1]
+    assert notebooks.nbgrader_meta(check).get("grade_id") == "code-check-before-submit"
+    assert notebooks.is_demo(check) and notebooks.nbgrader_meta(check)["locked"], "locked, and never run by the grader"
+    functions, illustrations = [], set()
+    for cell in cells[:-1]:
+        if notebooks.is_solution(cell):
+            functions += [node.name for node in ast.parse(cell.source).body if isinstance(node, ast.FunctionDef)]
+        if notebooks.is_demo(cell):
+            illustrations |= names(cell.source)[0]
+    assert f"    functions = {functions!r}\n" in check.source
+    listed = re.search(r"\n    illustrations = (\{.*\})\n", check.source).group(1)
+    assert ast.literal_eval(listed) == illustrations
+    assert "How this notebook is graded" in cells[1].source
+
+
+def test_check_before_submit_finds_stubs_and_borrowed_names(tmp_path):
+    """Run in a kernel after the release's setup and solution cells, one of them written to read x_test."""
+    release = notebooks.read(Path(__file__).resolve().parents[1] / "release" / "05_train_and_save" / "planar.ipynb")
+    cells = [c for c in release.cells if c.cell_type == "code" and not notebooks.is_grade(c)
+             and (not notebooks.is_demo(c) or c is release.cells[-1])]
+    for cell in cells:
+        if notebooks.nbgrader_meta(cell).get("grade_id") == "train_classifier":
+            cell.source = cell.source.replace("raise NotImplementedError()", "return x_test, y_test")
+    release.cells = cells
+    ran = notebooks.execute(release, tmp_path)
+    said = "".join(o.get("text", "") for o in ran.cells[-1].outputs)
+    assert "✓ train_classifier is written; it reads x_test, y_test from an illustration cell" in said, said
+    assert "○ build_and_compile: not attempted yet" in said
+    assert "Restart Kernel and Run All Cells" in said  # no saved notebook path outside JupyterLab
