@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import statistics
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,7 +167,7 @@ def class_summary(assignment: Assignment, results: dict[str, Results]) -> str:
     scores = sorted(r.score for r in results.values())
     lines = [f"# {assignment.id}: {len(results)} submissions", ""]
     if scores:
-        lines += [f"Mean {sum(scores) / len(scores):.1f}, median {scores[len(scores) // 2]:g}, "
+        lines += [f"Mean {statistics.mean(scores):.1f}, median {statistics.median(scores):g}, "
                   f"min {scores[0]:g}, max {scores[-1]:g} (out of {next(iter(results.values())).max_score:g}).", ""]
     lines += ["| check | points | passed by |", "|---|---|---|"]
     names: dict[str, list[TestResult]] = {}
@@ -184,10 +185,12 @@ def histogram(results: dict[str, Results], path: Path, title: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.hist([r.score for r in results.values()], bins=range(0, 105, 5), color="tab:blue", edgecolor="white")
     ax.set_xlabel("score"); ax.set_ylabel("students"); ax.set_title(f"{title}: {len(results)} submissions")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # students come whole
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import statistics
 import subprocess
 import sys
 
@@ -63,6 +64,7 @@ def test_class_reports_and_feedback_are_written(graded):
     assert (folder / "histogram.png").read_bytes()[:4] == b"\x89PNG"
     summary = (folder / "summary.md").read_text()
     assert "| fit_line: matches least squares on hidden data | 20 | 2/8 (25%) |" in summary
+    assert f"median {statistics.median(EXPECTED.values()):g}," in summary  # 40: the mean of the middle two
     for student in EXPECTED:
         assert (folder / student / "feedback.html").exists() and (folder / student / "feedback.md").exists()
         assert (out / "autograded" / student / ASSIGNMENT / "regression.ipynb").exists()
