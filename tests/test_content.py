@@ -23,7 +23,7 @@ SPEC = {
     }),
     "03_batched_training": ("batched.ipynb", {
         "make_dataset": "x, y, batch_size=32, epochs=100", "fit_line_sgd": "dataset, lr=0.25",
-        "make_fast_step": "lr",
+        "fit_line_keras": "dataset, lr=0.25", "make_fast_step": "lr",
     }),
     "04_keras_models": ("models.ipynb", {
         "build_linear_stack": "", "dense_param_count": "n_inputs, units, use_bias=True",

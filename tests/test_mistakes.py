@@ -71,6 +71,14 @@ MISTAKES = {
     "validating on x_test from an illustration cell (works in Jupyter, so it keeps every point)": (
         "05_train_and_save", "train_classifier", "validation_data=val", "validation_data=(x_test[:200], y_test[:200])",
         set()),
+    "a Keras SGD left at its default learning rate": (
+        "03_batched_training", "fit_line_keras", "keras.optimizers.SGD(learning_rate=lr)", "keras.optimizers.SGD()",
+        {"fit_line_keras: one batch gives exactly one SGD step from (0, 0)",
+         "fit_line_keras: converges near least squares on hidden data"}),
+    "fit_line_keras updating by hand instead of through the optimizer": (
+        "03_batched_training", "fit_line_keras", "optimizer.apply_gradients(zip(gradients, [a, b]))",
+        "a.assign_sub(lr * gradients[0])\n        b.assign_sub(lr * gradients[1])",
+        {"fit_line_keras: updates the variables with a Keras SGD optimizer's apply_gradients"}),
     "a dense layer's bias forgotten in a count": (
         "04_keras_models", "dense_param_count", "return int(n_inputs * units + (units if use_bias else 0))",
         "return int(n_inputs * units)",

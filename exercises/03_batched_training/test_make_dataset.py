@@ -23,7 +23,7 @@ def examples(batches):
     return np.concatenate([np.asarray(xb.value, np.float64).ravel() for xb, _ in batches])
 
 
-@pytest.mark.points(10)
+@pytest.mark.points(9)
 def test_epochs_are_permutations(stream):
     """make_dataset: every epoch is a permutation of the data, x and y kept together"""
     x, _, batches, epochs, _ = stream
@@ -36,7 +36,7 @@ def test_epochs_are_permutations(stream):
     assert np.allclose(ys, 3 * seen - 1), "x and y must stay paired"
 
 
-@pytest.mark.points(8)
+@pytest.mark.points(7)
 def test_reshuffled(stream):
     """make_dataset: shuffles, and draws a new order every epoch"""
     x, _, batches, epochs, _ = stream
@@ -46,7 +46,7 @@ def test_reshuffled(stream):
     assert len(set(orders)) == epochs, "every epoch should have a new order (shuffle before repeat, reshuffled)"
 
 
-@pytest.mark.points(7)
+@pytest.mark.points(6)
 def test_whole_set_shuffle(stream, margins):
     """make_dataset: shuffles over the whole set, not a small buffer"""
     x, _, batches, epochs, _ = stream
@@ -57,7 +57,7 @@ def test_whole_set_shuffle(stream, margins):
     assert max(reach) > len(x) // 2, "a small shuffle buffer keeps examples near their place: use the whole set"
 
 
-@pytest.mark.points(5)
+@pytest.mark.points(4)
 def test_batch_sizes(stream):
     """make_dataset: batches hold batch_size examples, except perhaps the last"""
     *_, batches, _, batch_size = stream
@@ -66,7 +66,7 @@ def test_batch_sizes(stream):
         "every batch should hold batch_size examples; only the last may hold fewer"
 
 
-@pytest.mark.points(5)
+@pytest.mark.points(4)
 def test_float32(stream):
     """make_dataset: elements are float32 tensors, also for float64 input"""
     *_, batches, _, _ = stream

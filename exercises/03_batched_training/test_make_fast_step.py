@@ -15,14 +15,14 @@ def step_once(submission, lr, a0, b0, x, y):
     return step, answer.value, float(after[0].value), float(after[1].value)
 
 
-@pytest.mark.points(10)
+@pytest.mark.points(8)
 def test_is_tf_function(submission):
     """make_fast_step: returns a tf.function"""
     step = submission.call("make_fast_step", 0.1).value
     assert isinstance(step, Handle) and step.tf_function, "decorate the step with @tf.function and return it"
 
 
-@pytest.mark.points(12)
+@pytest.mark.points(10)
 def test_same_update_as_eager(submission, rng):
     """make_fast_step: makes the same update as the eager step and returns the loss before it"""
     x, y = line(rng, int(rng.integers(20, 60)))
@@ -34,7 +34,7 @@ def test_same_update_as_eager(submission, rng):
     assert np.isclose(number(loss, "the step's result, the loss,"), expected_loss, rtol=1e-4), "return the loss before the step"
 
 
-@pytest.mark.points(8)
+@pytest.mark.points(7)
 def test_learning_rate(submission, rng):
     """make_fast_step: uses the learning rate it was made with"""
     x, y = line(rng, 30)
