@@ -33,7 +33,7 @@ SPEC = {
     }),
     "05_train_and_save": ("planar.ipynb", {
         "make_square_data": "n, seed", "build_and_compile": "", "train_classifier": "x_train, y_train",
-        "save_h5": "model, path", "save_keras": "model, path", "load": "path",
+        "save_h5": "model, path", "save_keras": "model, path", "load": "path", "export_savedmodel": "model, path",
     }),
 }
 

@@ -79,6 +79,14 @@ MISTAKES = {
         "03_batched_training", "fit_line_keras", "optimizer.apply_gradients(zip(gradients, [a, b]))",
         "a.assign_sub(lr * gradients[0])\n        b.assign_sub(lr * gradients[1])",
         {"fit_line_keras: updates the variables with a Keras SGD optimizer's apply_gradients"}),
+    "a .keras file instead of a SavedModel": (
+        "05_train_and_save", "export_savedmodel", "model.export(path, verbose=False)", "model.save(path + '.keras')",
+        {"export_savedmodel: writes a SavedModel folder",
+         "export_savedmodel: its serve signature, loaded with tf.saved_model.load, predicts as the model"}),
+    "exporting a fresh model instead of the one given": (
+        "05_train_and_save", "export_savedmodel", "model.export(path, verbose=False)",
+        "build_and_compile().export(path, verbose=False)",
+        {"export_savedmodel: its serve signature, loaded with tf.saved_model.load, predicts as the model"}),
     "a dense layer's bias forgotten in a count": (
         "04_keras_models", "dense_param_count", "return int(n_inputs * units + (units if use_bias else 0))",
         "return int(n_inputs * units)",

@@ -1,23 +1,8 @@
 import h5py
 import numpy as np
 import pytest
-from conftest import square_data
 
 from autograder.bridge import Model, ScratchFile
-
-
-@pytest.fixture(scope="module")
-def reference():
-    """A small trained classifier of the grader's own, with weights the student never saw."""
-    import keras
-
-    rng = np.random.default_rng(11)
-    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(int(rng.integers(3, 9)), activation="relu"),
-                              keras.layers.Dense(1, activation="sigmoid")])
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"])
-    x, y = square_data(rng, 64)
-    model.fit(x, y, epochs=1, verbose=0)
-    return model, rng.uniform(size=(50, 2)).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +13,7 @@ def saved(submission, reference):
     return keras_file.folder / "model.keras", h5_file.folder / "model.h5"
 
 
-@pytest.mark.points(10)
+@pytest.mark.points(7)
 def test_h5_contents(saved, reference):
     """save_h5: writes an HDF5 file holding the architecture and the weights"""
     _, h5_path = saved
@@ -50,14 +35,14 @@ def same_predictions(path, reference):
     return np.allclose(loaded.predict(points, verbose=0), model.predict(points, verbose=0), atol=1e-6)
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_h5_loads(saved, reference):
     """save_h5: the file loads in a clean process with safe_mode=True and predicts the same"""
     _, h5_path = saved
     assert h5_path.exists() and same_predictions(h5_path, reference), "the .h5 file should load and predict as the model"
 
 
-@pytest.mark.points(8)
+@pytest.mark.points(5)
 def test_keras_file(saved, reference):
     """save_keras: writes a .keras file that loads with safe_mode=True and predicts the same"""
     keras_path, _ = saved
@@ -65,7 +50,7 @@ def test_keras_file(saved, reference):
     assert same_predictions(keras_path, reference), "the .keras file should load and predict as the model"
 
 
-@pytest.mark.points(8)
+@pytest.mark.points(5)
 def test_load(submission, saved, reference):
     """load: loads both files back"""
     model, points = reference
