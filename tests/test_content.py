@@ -28,8 +28,10 @@ SPEC = {
     "04_keras_models": ("models.ipynb", {
         "build_linear_stack": "", "dense_param_count": "n_inputs, units, use_bias=True",
         "layer_report": "model", "manual_predict": "model, x", "collapse_linear": "model",
-        "build_classifier": "hidden=(10, 10)", "sigmoid": "x", "relu": "x", "softmax": "x",
+        "build_classifier": "hidden=(10, 10)", "build_functional_classifier": "hidden=(10, 10)",
+        "sigmoid": "x", "relu": "x", "softmax": "x",
         "mse_loss": "y, p", "binary_crossentropy": "y, p", "categorical_crossentropy": "y, p",
+        "build_transfer_model": "n_classes, input_shape=(64, 64, 3)",
     }),
     "05_train_and_save": ("planar.ipynb", {
         "make_square_data": "n, seed", "build_and_compile": "", "train_classifier": "x_train, y_train",

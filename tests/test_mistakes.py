@@ -87,6 +87,23 @@ MISTAKES = {
         "05_train_and_save", "export_savedmodel", "model.export(path, verbose=False)",
         "build_and_compile().export(path, verbose=False)",
         {"export_savedmodel: its serve signature, loaded with tf.saved_model.load, predicts as the model"}),
+    "a Sequential where the functional API is asked": (
+        "04_keras_models", "build_functional_classifier", "    inputs = keras.Input((2,))\n",
+        "    return build_classifier(hidden)\n    inputs = keras.Input((2,))\n",
+        {"build_functional_classifier: a functional keras.Model, not a Sequential"}),
+    "functional hidden layers without their relu": (
+        "04_keras_models", "build_functional_classifier", 'h = keras.layers.Dense(units, activation="relu")(h)',
+        "h = keras.layers.Dense(units)(h)",
+        {"build_functional_classifier: relu hidden layers, one sigmoid output unit, Input((2,))",
+         "build_functional_classifier: predicts as build_classifier given the same weights"}),
+    "a VGG16 base left trainable": (
+        "04_keras_models", "build_transfer_model", "    base.trainable = False\n", "",
+        {"build_transfer_model: the VGG16 base's 14,714,688 parameters are all frozen",
+         "build_transfer_model: the trainable parameters are exactly the head's, for hidden n_classes"}),
+    "a sigmoid head on K classes": (
+        "04_keras_models", "build_transfer_model", 'Dense(n_classes, activation="softmax")',
+        'Dense(n_classes, activation="sigmoid")',
+        {"build_transfer_model: one probability row per image, for hidden input shapes"}),
     "a dense layer's bias forgotten in a count": (
         "04_keras_models", "dense_param_count", "return int(n_inputs * units + (units if use_bias else 0))",
         "return int(n_inputs * units)",

@@ -16,7 +16,7 @@ def reference(name, x):
     return np.asarray(getattr(keras.activations, name)(x.astype(np.float32)), dtype=np.float64)
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_sigmoid(submission, rng):
     """sigmoid: equals keras.activations.sigmoid on hidden inputs"""
     x = rng.normal(0, 4, size=(int(rng.integers(2, 6)), 7))
@@ -30,7 +30,7 @@ def test_relu(submission, rng):
     assert np.allclose(applied(submission, "relu", x), reference("relu", x), atol=1e-6), "relu(x) = max(x, 0)"
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_softmax(submission, rng):
     """softmax: equals keras.activations.softmax over the last axis"""
     x = rng.normal(0, 3, size=(2, 3, int(rng.integers(3, 8))))

@@ -10,7 +10,7 @@ def stack(submission):
     return answer.load()
 
 
-@pytest.mark.points(5)
+@pytest.mark.points(4)
 def test_parameters(stack):
     """build_linear_stack: per-layer parameters [9, 12, 4], 25 in all"""
     assert [layer.count_params() for layer in stack.layers] == [9, 12, 4], \
@@ -18,7 +18,7 @@ def test_parameters(stack):
     assert stack.count_params() == 25, "the model should hold 25 parameters in all"
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_shapes(stack):
     """build_linear_stack: Input((2,)), then Dense layers of 3, 3 and 1 units"""
     assert [getattr(layer, "units", None) for layer in stack.layers] == [3, 3, 1], "Dense(3), Dense(3), Dense(1)"

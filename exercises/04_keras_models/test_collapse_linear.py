@@ -14,14 +14,14 @@ def check(submission, rng, model, n_inputs):
         "x @ W + b should equal the model's output"
 
 
-@pytest.mark.points(10)
+@pytest.mark.points(8)
 def test_hidden_stacks(submission, rng):
     """collapse_linear: x @ W + b equals the model on hidden linear stacks"""
     n = int(rng.integers(2, 6))
     check(submission, rng, dense_stack(rng, n, [int(w) for w in rng.integers(2, 7, size=int(rng.integers(2, 5)))]), n)
 
 
-@pytest.mark.points(5)
+@pytest.mark.points(4)
 def test_without_bias(submission, rng):
     """collapse_linear: layers without a bias"""
     n = int(rng.integers(2, 6))

@@ -1,7 +1,7 @@
 import pytest
 
 
-@pytest.mark.points(6)
+@pytest.mark.points(4)
 def test_with_bias(submission, rng):
     """dense_param_count: weights and biases, on hidden sizes"""
     for _ in range(3):
@@ -18,7 +18,7 @@ def test_without_bias(submission, rng):
         "with use_bias=False there are no biases to count"
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_int(submission, rng):
     """dense_param_count: returns an int"""
     assert type(submission.call("dense_param_count", 3, 4).value) is int, "return a Python int"

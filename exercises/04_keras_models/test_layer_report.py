@@ -16,7 +16,7 @@ def shape(value):
     return tuple(None if v is None else int(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
-@pytest.mark.points(8)
+@pytest.mark.points(5)
 def test_names_units_params(model_and_report):
     """layer_report: one entry per layer with its name, units and parameters"""
     model, report = model_and_report
@@ -26,7 +26,7 @@ def test_names_units_params(model_and_report):
         assert isinstance(entry.get("name"), str) and entry["name"], "name should be the layer's name"
 
 
-@pytest.mark.points(7)
+@pytest.mark.points(5)
 def test_shapes(model_and_report):
     """layer_report: input and output shapes as summary() shows them"""
     model, report = model_and_report

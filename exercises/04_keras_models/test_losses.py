@@ -27,7 +27,7 @@ def test_mse(submission, rng):
     assert np.isclose(loss(submission, "mse_loss", y, p), np.mean((y - p) ** 2), rtol=1e-5), "the mean of (y - p)**2"
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_binary(submission, rng):
     """binary_crossentropy: equals Keras's on hidden labels and probabilities"""
     y = (rng.random(50) > 0.5).astype(float)
@@ -36,7 +36,7 @@ def test_binary(submission, rng):
         "-mean(y log p + (1 - y) log(1 - p))"
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_categorical(submission, rng):
     """categorical_crossentropy: equals Keras's on hidden one-hot labels"""
     classes = int(rng.integers(3, 7))

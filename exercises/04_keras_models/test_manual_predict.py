@@ -13,7 +13,7 @@ def compare(submission, rng, model, n_inputs):
     assert np.allclose(got, expected, rtol=1e-4, atol=1e-4), "the values differ from the model's own prediction"
 
 
-@pytest.mark.points(10)
+@pytest.mark.points(8)
 def test_relu_stacks(submission, rng):
     """manual_predict: equals the model's prediction on hidden models and inputs"""
     n = int(rng.integers(2, 6))
@@ -21,7 +21,7 @@ def test_relu_stacks(submission, rng):
     compare(submission, rng, dense_stack(rng, n, widths, activations=["relu", "relu", None]), n)
 
 
-@pytest.mark.points(5)
+@pytest.mark.points(4)
 def test_other_activations(submission, rng):
     """manual_predict: applies each layer's own activation, with or without a bias"""
     n = int(rng.integers(2, 6))
