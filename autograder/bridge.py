@@ -201,6 +201,8 @@ class Encoder:
             return {"json": value}
         if isinstance(value, (list, tuple)):
             return {type(value).__name__: [self(v) for v in value]}
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            return {"dict": {k: self(v) for k, v in value.items()}}
         if isinstance(value, Batches):
             return {"batches": [[self(part) for part in batch] for batch in value.batches]}
         if isinstance(value, ScratchFile):
