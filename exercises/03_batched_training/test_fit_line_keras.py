@@ -1,5 +1,5 @@
 import pytest
-from conftest import check_converges, check_floats, check_one_batch, line
+from minibatch import check_converges, check_floats, check_one_batch, line
 
 from autograder.bridge import Batches
 

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import analytic_step, check_converges, check_floats, check_one_batch, fitted, line
+from minibatch import analytic_step, check_converges, check_floats, check_one_batch, fitted, line
 
 from autograder.bridge import numbers
 

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import dense_stack
+from hidden_models import dense_stack
 
 
 def check(submission, rng, model, n_inputs):

@@ -1,5 +1,5 @@
 import pytest
-from conftest import dense_stack
+from hidden_models import dense_stack
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import HALF_SIDE
+from planar_data import HALF_SIDE
 
 
 @pytest.fixture

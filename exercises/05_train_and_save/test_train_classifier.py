@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import square_data
+from planar_data import square_data
 
 from autograder.bridge import History, Model
 
