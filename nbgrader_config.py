@@ -24,11 +24,14 @@ c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelA
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"(WARNING|W0000|I0000|E0000|UserWarning|DeprecationWarning|absl|oneDNN|cuda|TensorFlow binary)"
 
-# The autograder's limits for one submission (the `autograder grade` options override these).
+# The autograder's limits for one submission (the `autograder grade` options override these; their
+# defaults live in autograder/sandbox.py's Limits).
 c.Autograder.cell_timeout = 120  # seconds a cell may run before it is interrupted
 c.Autograder.notebook_timeout = 600  # seconds for the whole notebook, checks included
 c.Autograder.memory_gib = 4  # the sandbox is killed past this
 c.Autograder.processes = 64  # processes the submission may start
 c.Autograder.output_bytes = 1_000_000  # output kept per notebook; the rest is dropped
+c.Autograder.disk_gib = 1  # files in scratch, all together (and the largest single file)
+c.Autograder.checks_timeout = 900  # seconds for the hidden checks of one submission
 c.Autograder.gpu_skip_withholds = False  # True: a GPU check skipped for want of a GPU earns nothing
 c.Autograder.seed = 0  # grading seed for the hidden inputs: keep it fixed for a term

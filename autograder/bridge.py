@@ -19,6 +19,7 @@ import numpy as np
 from jupyter_client import BlockingKernelClient
 
 from . import structure
+from .sandbox import Limits
 
 
 HEARTBEAT_GRACE_SECONDS = 10.0
@@ -235,7 +236,7 @@ def _is_keras_model(value) -> bool:
 class Submission:
     """The student's notebook, already executed in its kernel, as functions the checks can call."""
 
-    def __init__(self, connection_file: Path, scratch: Path, call_seconds: float = 120.0,
+    def __init__(self, connection_file: Path, scratch: Path, call_seconds: float = Limits.cell_seconds,
                  revive: Callable[[int], bool] | None = None, gone: Path | None = None):
         self.connection_file = connection_file
         self.gone = gone

@@ -124,7 +124,7 @@ def submission(notebook_state):
     if not notebook_state["ok"]:
         pytest.fail(f"not graded: {notebook_state['message']}")
     client = Submission(Path(os.environ[ENV_CONNECTION]), Path(os.environ[ENV_SCRATCH]),
-                        float(os.environ.get(ENV_CALL_SECONDS, "120")), revive=revive_kernel,
+                        float(os.environ[ENV_CALL_SECONDS]), revive=revive_kernel,
                         gone=Path(os.environ[ENV_READY]).parent / KERNEL_GONE)
     yield client
     client.close()

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .course import Course, find_root
-from .sandbox import Limits, Sandbox, SandboxUnavailable
+from .sandbox import GiB, Limits, Sandbox, SandboxUnavailable
 
 
 def course_of(args) -> Course:
@@ -58,24 +58,35 @@ def cmd_calibrate(args) -> int:
     return 1 if short else 0
 
 
+# Each limit: its name in nbgrader_config.py (c.Autograder.NAME) and on the command line (--NAME), the Limits
+# field it sets, and the unit it is given in. The defaults are Limits' own.
+LIMIT_SETTINGS = {
+    "cell_timeout": ("cell_seconds", 1, "seconds a cell, or a call of a student's function, may run"),
+    "notebook_timeout": ("notebook_seconds", 1, "seconds for the whole notebook"),
+    "checks_timeout": ("checks_seconds", 1, "seconds for the hidden checks of one submission"),
+    "memory_gib": ("memory_bytes", GiB, "memory of the sandbox, in GiB"),
+    "disk_gib": ("disk_bytes", GiB, "files in scratch, all together, in GiB"),
+    "output_bytes": ("output_bytes", 1, "notebook output kept, in bytes"),
+    "processes": ("processes", 1, "processes the submission may start"),
+}
+
+
 def grading_options(args, course: Course):
-    """The command line first, then `c.Autograder.*` in nbgrader_config.py, then the defaults."""
+    """The command line first, then `c.Autograder.*` in nbgrader_config.py, then the defaults of Limits."""
     from . import runner
 
     config = course.config.get("Autograder", {})
 
     def setting(name, default):
         given = getattr(args, name)
-        return given if given not in (None, False) else config.get(name, default)
+        return given if given is not None else config.get(name, default)
 
     no_sandbox = bool(setting("no_sandbox", False))
     if not no_sandbox:
         Sandbox.require()
-    limits = Limits(cell_seconds=float(setting("cell_timeout", Limits.cell_seconds)),
-                    notebook_seconds=float(setting("notebook_timeout", Limits.notebook_seconds)),
-                    memory_bytes=int(float(setting("memory_gib", Limits.memory_bytes / 2**30)) * 2**30),
-                    output_bytes=int(config.get("output_bytes", Limits.output_bytes)),
-                    processes=int(config.get("processes", Limits.processes)))
+    defaults = Limits()
+    limits = Limits(**{field: type(getattr(defaults, field))(float(setting(name, getattr(defaults, field) / unit)) * unit)
+                       for name, (field, unit, _) in LIMIT_SETTINGS.items()})
     return runner.Options(limits=limits, sandbox=not no_sandbox, seed=int(setting("seed", 0)),
                           gpu_skip_earns=not setting("gpu_skip_withholds", False))
 
@@ -126,12 +137,14 @@ def cmd_merge(args) -> int:
 def add_grading_options(p) -> None:
     """Each also settable as c.Autograder.<name> in nbgrader_config.py (the command line wins)."""
     p.add_argument("--seed", type=int, help="grading seed for the hidden inputs (default 0)")
-    p.add_argument("--no-sandbox", action="store_true", help="run without bubblewrap (trusted notebooks only)")
-    p.add_argument("--gpu-skip-withholds", action="store_true",
+    p.add_argument("--no-sandbox", action="store_const", const=True, default=None,
+                   help="run without bubblewrap (trusted notebooks only)")
+    p.add_argument("--gpu-skip-withholds", action=argparse.BooleanOptionalAction, default=None,
                    help="GPU checks skipped for want of a GPU earn nothing (default: they earn their points)")
-    p.add_argument("--cell-timeout", type=float, help=f"seconds per cell (default {Limits.cell_seconds:g})")
-    p.add_argument("--notebook-timeout", type=float, help=f"seconds per notebook (default {Limits.notebook_seconds:g})")
-    p.add_argument("--memory-gib", type=float, help=f"memory cap in GiB (default {Limits.memory_bytes / 2**30:g})")
+    defaults = Limits()
+    for name, (field, unit, what) in LIMIT_SETTINGS.items():
+        p.add_argument(f"--{name.replace('_', '-')}", type=float, dest=name,
+                       help=f"{what} (default {getattr(defaults, field) / unit:g})")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -48,7 +48,6 @@ class Options:
     sandbox: bool = True
     seed: int = 0
     gpu_skip_earns: bool = True
-    checks_seconds: float = 900.0
 
 
 @dataclass
@@ -109,7 +108,7 @@ class CheckProcess:
         self.log = private / "checks.log"
         self.process = subprocess.Popen(command, env=env, cwd=private, stdout=self.log.open("w"),
                                         stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
-        self.timeout = options.checks_seconds
+        self.timeout = options.limits.checks_seconds
 
     def run(self, execution: Execution, revive: Callable[[], bool] | None = None) -> list[dict]:
         """Let the checks at the executed notebook; answer their requests for a fresh kernel; wait for their report."""

@@ -26,7 +26,10 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Limits:
-    """What one submission may use. Defaults fit the five assignments on a 2-core machine."""
+    """What one submission may use: the one place for the defaults, which fit the five assignments on 2 cores.
+
+    nbgrader_config.py (`c.Autograder.*`) and the command line override them (cli.LIMIT_SETTINGS).
+    """
 
     cell_seconds: float = 120.0
     notebook_seconds: float = 600.0
@@ -34,6 +37,7 @@ class Limits:
     output_bytes: int = 1_000_000
     processes: int = 64
     disk_bytes: int = 1 * GiB  # in scratch, all files together; also the largest file anywhere
+    checks_seconds: float = 900.0  # the hidden checks of one submission, all together
 
 
 @dataclass

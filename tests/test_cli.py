@@ -49,3 +49,25 @@ def test_limits_come_from_the_command_line_then_nbgrader_config(course, tmp_path
     options = grading_options(parser().parse_args(
         ["grade", "x.ipynb", "--assignment", "01_tensors", "--no-sandbox", "--cell-timeout", "9", "--seed", "3"]), copy)
     assert (options.limits.cell_seconds, options.seed) == (9, 3)
+
+
+def test_every_limit_is_configurable_and_a_flag_can_switch_off_what_the_config_switched_on(course, tmp_path):
+    import shutil as _shutil
+
+    from autograder.cli import LIMIT_SETTINGS, grading_options, parser
+    from autograder.course import Course
+    from autograder.sandbox import Limits
+
+    for name in ["source", "nbgrader_config.py"]:
+        (_shutil.copytree if (course.root / name).is_dir() else _shutil.copyfile)(course.root / name, tmp_path / name)
+    with (tmp_path / "nbgrader_config.py").open("a") as f:
+        f.write("c.Autograder.gpu_skip_withholds = True\nc.Autograder.disk_gib = 0.5\nc.Autograder.checks_timeout = 300\n")
+    copy = Course(tmp_path)
+    base = ["grade", "x.ipynb", "--assignment", "01_tensors", "--no-sandbox"]
+    options = grading_options(parser().parse_args(base), copy)
+    assert not options.gpu_skip_earns and options.limits.disk_bytes == 2**29 and options.limits.checks_seconds == 300
+    options = grading_options(parser().parse_args([*base, "--no-gpu-skip-withholds", "--disk-gib", "2"]), copy)
+    assert options.gpu_skip_earns and options.limits.disk_bytes == 2 * 2**30
+    assert {field for field, _, _ in LIMIT_SETTINGS.values()} == set(Limits.__dataclass_fields__), "every limit has a setting"
+    assert grading_options(parser().parse_args(base), Course(course.root)).limits == Limits(), \
+        "the course's config states the defaults, no other values"
