@@ -10,14 +10,13 @@ below it. A check of an exercise left as the stub simply says it is not attempte
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass
 
 from nbformat import NotebookNode
 
 from . import notebooks
-from .sanitize import Cell, grade_id, match
+from .sanitize import Cell, grade_id, match, names
 
 NOT_ATTEMPTED = "not attempted yet: the function is still the stub from the released notebook"
 UNDEFINED = re.compile(r"^(?:name )?'?([A-Za-z_]\w*)'? is not defined")
@@ -33,10 +32,12 @@ class CellError:
 
     @property
     def defines(self) -> set[str]:
-        return defined_functions(self.cell.source)
+        return names(self.cell.source)[0]
 
     def describe(self) -> str:
         """One line: which cell, where in it, and the student's own line when it is a syntax error."""
+        if self.name == "Timeout":  # the kernel's own words: "took longer than ..."
+            return f"{where(self.cell)} {self.text}"
         cell = f"cell {self.cell.position}" if self.cell.position else ""
         if self.name in ("SyntaxError", "IndentationError", "TabError"):
             lineno, text = syntax_error_at(self.cell.source)
@@ -49,14 +50,6 @@ class CellError:
 def where(cell: Cell) -> str:
     return {"setup": "a setup cell", "student": "a cell you added", "demo": "an illustration cell"}.get(
         cell.origin, f"your {cell.grade_id} cell")
-
-
-def defined_functions(source: str) -> set[str]:
-    """The functions a cell defines at its top level (by a plain reading when it does not parse)."""
-    try:
-        return {node.name for node in ast.parse(source).body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    except (SyntaxError, ValueError):
-        return set(re.findall(r"^def\s+([A-Za-z_]\w*)", source, flags=re.MULTILINE))
 
 
 def syntax_error_at(source: str) -> tuple[int | None, str]:
@@ -74,7 +67,7 @@ def syntax_error_at(source: str) -> tuple[int | None, str]:
 def unchanged_stubs(submitted: NotebookNode, release: NotebookNode) -> dict[str, set[str]]:
     """Exercises whose solution cell the student left as released: grade_id -> the functions it defines."""
     answers = match(submitted, release).solutions
-    return {gid: defined_functions(cell.source) for cell in release.cells
+    return {gid: names(cell.source)[0] for cell in release.cells
             if notebooks.is_solution(cell) and cell.cell_type == "code" and (gid := grade_id(cell)) in answers
             and answers[gid].source.strip() == cell.source.strip()}
 

@@ -30,7 +30,7 @@ from sqlalchemy.exc import SAWarning
 
 from . import notebooks
 from .course import Assignment, Course, tool_env
-from .reports import verdict
+from .reports import SYMBOL, causes_behind, state, verdict
 from .results import Results, TestResult
 from .sanitize import SubmissionError, grade_id, match, read_bytes, read_submission
 
@@ -56,7 +56,7 @@ def autograded_notebook(submission: Path, release: NotebookNode, results: Result
         found = match(read_submission(submission, within), release)
     except SubmissionError:
         found = None
-    by_cell = results.by_grade_cell()
+    by_cell, by_exercise = results.by_grade_cell(), results.by_exercise()
     cells = [clean(cell) for cell in found.added_after.get(None, [])] if found else []
     for cell in nb.cells:
         gid = grade_id(cell)
@@ -66,9 +66,9 @@ def autograded_notebook(submission: Path, release: NotebookNode, results: Result
             cell.outputs, cell.execution_count = [], None
             if notebooks.is_grade(cell) and not notebooks.is_solution(cell):
                 exercise = gid.removesuffix("_tests")
-                checks = [t for t in results.tests if t.grade_id == exercise]
                 score = by_cell.get(exercise, (0.0, 0.0))[0]
-                cell.outputs = [check_output(checks, score, float(cell.metadata.nbgrader["points"]), results)]
+                cell.outputs = [check_output(by_exercise.get(exercise, []), score, float(cell.metadata.nbgrader["points"]),
+                                             results)]
         cells.append(cell)
         if found:
             cells += [clean(cell) for cell in found.added_after.get(gid, [])]
@@ -88,13 +88,12 @@ def check_output(checks: list[TestResult], score: float, points: float, results:
     """
     cell = "style='padding:.2em .8em .2em 0;text-align:left;vertical-align:top'"
     rows = "".join(
-        f"<tr><td {cell}>{'✔' if t.status == 'passed' else '✘'}</td><td {cell}>{html.escape(t.name)}</td>"
+        f"<tr><td {cell}>{SYMBOL[state(t)]}</td><td {cell}>{html.escape(t.name)}</td>"
         f"<td {cell}>{t.score:g}&nbsp;/&nbsp;{t.max_score:g}</td><td {cell}>{html.escape(verdict(t))}</td></tr>"
         for t in checks)
     if not checks:
-        rows = f"<tr><td {cell}>✘</td><td {cell} colspan='3'>{html.escape(results.output or 'not graded')}</td></tr>"
-    causes = "".join(f"<p>Fix this first: {html.escape(results.causes[i])}</p>"
-                     for i in dict.fromkeys(t.cause for t in checks if t.cause is not None))
+        rows = f"<tr><td {cell}>{SYMBOL['failed']}</td><td {cell} colspan='3'>{html.escape(results.output or 'not graded')}</td></tr>"
+    causes = "".join(f"<p>Fix this first: {html.escape(cause)}</p>" for cause in causes_behind(results, checks))
     table = (f"<p><b>Hidden checks: {score:g} / {points:g} points</b></p>{causes}<table>"
              f"<tr><th {cell}></th><th {cell}>check</th><th {cell}>points</th><th {cell}>result</th></tr>{rows}</table>")
     return new_output("execute_result", data={"text/plain": f"{score:g}", "text/html": table}, execution_count=None)
@@ -102,8 +101,8 @@ def check_output(checks: list[TestResult], score: float, points: float, results:
 
 def comment(checks: list[TestResult], results: Results) -> str:
     """Under a solution cell, a Markdown list (nbgrader's feedback renders it): each check, what a failed one expected."""
-    causes = [f"Fix this first: {results.causes[i]}" for i in dict.fromkeys(t.cause for t in checks if t.cause is not None)]
-    items = [f"- {'✔' if t.status == 'passed' else '✘'} {t.name} ({t.score:g}/{t.max_score:g})"
+    causes = [f"Fix this first: {cause}" for cause in causes_behind(results, checks)]
+    items = [f"- {SYMBOL[state(t)]} {t.name} ({t.score:g}/{t.max_score:g})"
              + ("" if verdict(t) == "passed" else f": {verdict(t)}") for t in checks]
     return "\n".join(causes + [""] * bool(causes) + items)
 
@@ -158,7 +157,7 @@ class Rows:
 def read_rows(gb: Gradebook, assignment: Assignment, folder: Path, results: Results) -> Rows:
     """The rows from the autograded notebook, by nbgrader's rules; raises if the gradebook lacks a cell."""
     notebook_id = Path(assignment.notebook).stem
-    rows = Rows(read_timestamp(folder), {}, {})
+    rows, by_exercise = Rows(read_timestamp(folder), {}, {}), results.by_exercise()
     for cell in notebooks.read(folder / assignment.notebook).cells:
         gid = grade_id(cell)
         if notebooks.is_grade(cell):
@@ -166,9 +165,8 @@ def read_rows(gb: Gradebook, assignment: Assignment, folder: Path, results: Resu
             rows.scores[gid] = utils.determine_grade(cell)[0]
         if notebooks.is_solution(cell):
             gb.find_solution_cell(gid, notebook_id, assignment.id)
-            checks = [t for t in results.tests if t.grade_id == gid]
             unchanged = cell.metadata.nbgrader.get("checksum") == utils.compute_checksum(cell)
-            rows.comments[gid] = NO_RESPONSE if unchanged else (comment(checks, results) or None)
+            rows.comments[gid] = NO_RESPONSE if unchanged else (comment(by_exercise.get(gid, []), results) or None)
     return rows
 
 

@@ -57,8 +57,13 @@ class Exercise:
 
 
 def exercises(results: Results) -> list[Exercise]:
-    return [Exercise(gid, round(sum(t.score for t in tests), 2), round(sum(t.max_score for t in tests), 2), tests)
-            for gid, tests in results.by_exercise().items()]
+    subtotals = results.by_grade_cell()
+    return [Exercise(gid, *subtotals[gid], tests) for gid, tests in results.by_exercise().items()]
+
+
+def causes_behind(results: Results, tests: list[TestResult]) -> list[str]:
+    """The root causes of these tests' failures, each once, in order."""
+    return [results.causes[i] for i in dict.fromkeys(t.cause for t in tests if t.cause is not None)]
 
 
 def verdict(test: TestResult) -> str:

@@ -246,8 +246,7 @@ def execute(cells: list[Cell], sandbox: Sandbox, private: Path, options: Options
             client = runs[-1].client
             execution.cell_errors = [CellError(cells[kept[i - 1]], name, text)
                                      for i, (name, text) in sorted(client.errors.items()) if 0 < i <= len(kept)]
-            execution.errors = [f"{where(e.cell)} {e.text}" if e.name == "Timeout" else e.describe()
-                                for e in execution.cell_errors]
+            execution.errors = [e.describe() for e in execution.cell_errors]
             if client.truncated:
                 execution.notes.append(f"output beyond {options.limits.output_bytes:,} bytes was not kept")
             execution.seconds = time.monotonic() - start

@@ -12,6 +12,7 @@ from __future__ import annotations
 import builtins
 import json
 import os
+import re
 import stat
 import symtable
 from dataclasses import dataclass
@@ -162,13 +163,13 @@ def match(submitted: NotebookNode, release: NotebookNode) -> Answers:
 def names(source: str) -> tuple[set[str], set[str]]:
     """(defined, needed): the globals a cell binds, and those its code (functions included) reads from outside.
 
-    Read with Python's own symbol tables, which compile but never run the code; a cell that does
-    not compile binds and needs nothing.
+    Read with Python's own symbol tables, which compile but never run the code. A cell that does
+    not compile needs nothing, and binds the functions it plainly meant to define (`def name(`).
     """
     try:
         top = symtable.symtable(source, "<cell>", "exec")
     except (SyntaxError, ValueError):
-        return set(), set()
+        return set(re.findall(r"^def\s+([A-Za-z_]\w*)", source, flags=re.MULTILINE)), set()
     defined = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()}
     needed = {s.get_name() for s in top.get_symbols() if s.is_referenced() and not s.is_assigned()}
     tables = list(top.get_children())

@@ -101,7 +101,7 @@ def test_gradebook_rows_flags_comments_timestamps_and_late_penalty(late_course, 
         assert str(gb.find_submission(ASSIGNMENT, "early").timestamp) == "2026-01-09 08:00:00"
         assert gb.find_submission(ASSIGNMENT, "blank").timestamp is None
         said = gb.find_comment("fit_line", "regression", ASSIGNMENT, "late").comment
-        assert said.splitlines()[1] == "- ✘ fit_line: second <b> (11.25/22.5): should be *close* to <x>"
+        assert said.splitlines()[1] == "- ✗ fit_line: second <b> (11.25/22.5): should be *close* to <x>"
         assert gb.find_comment("fit_line", "regression", ASSIGNMENT, "blank").comment == handoff.NO_RESPONSE
         # a score entered by hand stays through a regrade, and is flagged for review as nbgrader does
         gb.find_grade("mse_tests", "regression", ASSIGNMENT, "early").manual_score = 3

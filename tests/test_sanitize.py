@@ -147,4 +147,4 @@ def test_code_that_uses_an_illustrations_names_gets_that_illustration_and_no_oth
 def test_names_reads_functions_and_ignores_builtins_and_locals():
     defined, needed = names("import numpy as np\ndef f(x):\n    y = len(x)\n    return np.mean(x_test) + y\nz = w\n")
     assert defined == {"np", "f", "z"} and needed == {"x_test", "w"}
-    assert names("def broken(:\n") == (set(), set())
+    assert names("def broken(:\n    pass\nx = 1\n") == ({"broken"}, set()), "a cell that does not compile binds its defs"
