@@ -124,7 +124,9 @@ def _autograder_agent():
 
             return keras.models.load_model(os.path.join(folder, spec["model"]), safe_mode=True)
         if kind == "batches":
-            batches = [tuple(decode(part, folder) for part in batch) for batch in spec["batches"]]
+            sizes = spec["batches"]["sizes"]
+            parts = [np.split(decode(part, folder), np.cumsum(sizes)[:-1]) for part in spec["batches"]["parts"]]
+            batches = list(zip(*parts))
             t = tf()
             if len(batches) == 1:
                 return t.data.Dataset.from_tensors(batches[0])

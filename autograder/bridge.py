@@ -13,17 +13,17 @@ import queue
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from jupyter_client import BlockingKernelClient
 
 from . import structure
+from .handshake import ChecksSide
 from .sandbox import Limits
 
 
 HEARTBEAT_GRACE_SECONDS = 10.0
-MAX_REVIVALS = 5  # fresh kernels the checks may ask for, each after one died during a check
 
 
 class StudentError(Exception):
@@ -204,8 +204,10 @@ class Encoder:
             return {type(value).__name__: [self(v) for v in value]}
         if isinstance(value, dict) and all(isinstance(k, str) for k in value):
             return {"dict": {k: self(v) for k, v in value.items()}}
-        if isinstance(value, Batches):
-            return {"batches": [[self(part) for part in batch] for batch in value.batches]}
+        if isinstance(value, Batches):  # one file per part, not per batch: a dataset may hold thousands of batches
+            parts = [np.concatenate([np.asarray(batch[i]) for batch in value.batches]) for i in range(len(value.batches[0]))]
+            return {"batches": {"parts": [self(part) for part in parts],
+                                "sizes": [len(batch[0]) for batch in value.batches]}}
         if isinstance(value, ScratchFile):
             return {"path": value.name}
         if _is_keras_model(value):
@@ -237,15 +239,13 @@ class Submission:
     """The student's notebook, already executed in its kernel, as functions the checks can call."""
 
     def __init__(self, connection_file: Path, scratch: Path, call_seconds: float = Limits.cell_seconds,
-                 revive: Callable[[int], bool] | None = None, gone: Path | None = None):
+                 grader: ChecksSide | None = None):
         self.connection_file = connection_file
-        self.gone = gone
+        self.grader = grader  # hears that the kernel died; asks for a fresh one
         self.scratch = scratch
         self.call_seconds = call_seconds
         self.calls = 0
         self.stuck = ""
-        self.revive = revive
-        self.revivals = 0
         self.client = self._connect()
 
     def _connect(self) -> BlockingKernelClient:
@@ -260,10 +260,9 @@ class Submission:
 
     def _lost_kernel(self, what: str) -> str:
         """The kernel died or hangs: get a fresh one for the next checks if the grader gives one."""
-        if self.revive and self.revivals < MAX_REVIVALS:
-            self.revivals += 1
+        if self.grader:
             self.client.stop_channels()
-            if self.revive(self.revivals):
+            if self.grader.revive():
                 self.client = self._connect()
                 return f"{what}; the notebook was run again in a new kernel for the next checks"
         self.stuck = "the notebook's kernel was lost during an earlier check"
@@ -335,7 +334,7 @@ class Submission:
         """Whether the reply came in time; a kernel whose heartbeat stays silent for a while is dead.
 
         One missed heartbeat means nothing: on a busy machine a live kernel misses beats. The grader
-        touches `gone` when it sees the kernel die.
+        says `gone` when it sees the kernel die.
         """
         deadline = time.monotonic() + seconds
         silent_since = None
@@ -350,7 +349,7 @@ class Submission:
                     silent_since = None
                 elif silent_since is None:
                     silent_since = time.monotonic()
-                if self.gone and self.gone.exists() or \
+                if self.grader and self.grader.gone() or \
                         silent_since is not None and time.monotonic() - silent_since > HEARTBEAT_GRACE_SECONDS:
                     raise StudentError("KernelDied", self._lost_kernel("the notebook's kernel died while your code ran"))
                 continue

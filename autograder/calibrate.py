@@ -45,7 +45,7 @@ def calibrate(course: Course, assignments: list[str], seeds: list[int], jobs: in
     with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context, initializer=runner.die_with_parent) as pool, progress() as bar:
         task = bar.add_task("calibrating", total=len(assignments) * len(seeds))
         futures = {pool.submit(runner.grade_in_worker, course.root, aid, course.assignment(aid).path("source"),
-                               runner.Options(seed=seed)): (aid, seed)
+                               runner.Options(seed=seed, jobs=jobs)): (aid, seed)
                    for aid in assignments for seed in seeds}
         for future in as_completed(futures):
             aid, seed = futures[future]

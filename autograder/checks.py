@@ -1,7 +1,7 @@
 """pytest plugin for the hidden checks: fixtures that reach the submission, points, a JSON report.
 
 Loaded with `-p autograder.checks` in the clean check process. A check is a plain pytest test
-in `exercises/<assignment>/test_<grade_id>.py`: its module names the grade cell whose points it
+in `exercises/<assignment>/test_<exercise>.py`: its module names the exercise whose points it
 shares, `@pytest.mark.points(n)` says what it is worth, and the first line of its docstring is
 the name a student sees ("fit_line: matches least squares on hidden data").
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,22 +18,20 @@ import numpy as np
 import pytest
 
 from .bridge import StudentError, Submission
+from .handshake import ChecksSide
 
 ENV_CONNECTION = "AUTOGRADER_CONNECTION"
 ENV_SCRATCH = "AUTOGRADER_SCRATCH"
 ENV_SEED = "AUTOGRADER_SEED"
 ENV_REPORT = "AUTOGRADER_REPORT"
-ENV_READY = "AUTOGRADER_READY"
 ENV_CALL_SECONDS = "AUTOGRADER_CALL_SECONDS"
-KERNEL_GONE = "kernel-gone"  # in the private folder: the grader saw the kernel die
-READY_SECONDS = 1200
 
 
 @dataclass
 class CheckResult:
     """One hidden check's outcome, in words a student may read."""
 
-    grade_id: str
+    exercise: str  # course.Exercise.id: the solution cell's grade_id
     name: str
     points: float
     score: float
@@ -73,59 +70,25 @@ def pytest_configure(config):
     config._autograder_results = []
 
 
-def write_atomic(path: Path, data: dict) -> None:
-    """Write JSON that a reader polling for the file never sees half-written."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(data))
-    os.replace(partial, path)
-
-
-def revive_request(number: int) -> str:
-    """The file by which the checks ask the grader for their `number`-th fresh kernel."""
-    return f"revive-{number}.json"
-
-
-def revive_answer(number: int) -> str:
-    return f"revived-{number}.json"
-
-
-def revive_kernel(number: int) -> bool:
-    """Ask the grader to replace a dead kernel with a fresh one that has run the notebook again."""
-    folder = Path(os.environ[ENV_READY]).parent
-    write_atomic(folder / revive_request(number), {})
-    answer = folder / revive_answer(number)
-    deadline = time.monotonic() + READY_SECONDS
-    while not answer.exists():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return bool(json.loads(answer.read_text()).get("ok"))
-
-
-def wait_for_notebook() -> dict:
-    """Block until the grader has run the notebook; say whether its kernel is there to call."""
-    ready = Path(os.environ[ENV_READY])
-    deadline = time.monotonic() + READY_SECONDS
-    while not ready.exists():
-        if time.monotonic() > deadline:
-            return {"ok": False, "message": "the notebook did not finish running"}
-        time.sleep(0.05)
-    return json.loads(ready.read_text())
+@pytest.fixture(scope="session")
+def grader() -> ChecksSide:
+    """This process's end of the handshake with the grader (handshake.py)."""
+    return ChecksSide.from_env()
 
 
 @pytest.fixture(scope="session")
-def notebook_state() -> dict:
-    return wait_for_notebook()
+def notebook_state(grader) -> dict:
+    """Blocks until the grader has run the notebook; says whether its kernel is there to call."""
+    return grader.wait_ready()
 
 
 @pytest.fixture(scope="session")
-def submission(notebook_state):
+def submission(notebook_state, grader):
     """The student's functions, callable in their sandboxed kernel."""
     if not notebook_state["ok"]:
         pytest.fail(f"not graded: {notebook_state['message']}")
     client = Submission(Path(os.environ[ENV_CONNECTION]), Path(os.environ[ENV_SCRATCH]),
-                        float(os.environ[ENV_CALL_SECONDS]), revive=revive_kernel,
-                        gone=Path(os.environ[ENV_READY]).parent / KERNEL_GONE)
+                        float(os.environ[ENV_CALL_SECONDS]), grader=grader)
     yield client
     client.close()
 
@@ -173,7 +136,7 @@ def check_name(item) -> str:
     return doc[0].strip() if doc else item.name
 
 
-def grade_id(item) -> str:
+def exercise_of(item) -> str:
     return Path(item.fspath).stem.removeprefix("test_")
 
 
@@ -230,7 +193,7 @@ def student_error(excinfo) -> dict:
 def record(item, score, status, message, error=None):
     seen = getattr(item, "_autograder_margins", None)
     item.config._autograder_results.append(CheckResult(
-        grade_id(item), check_name(item), points(item), score, status, message, seen.seen if seen else {}, error or {}))
+        exercise_of(item), check_name(item), points(item), score, status, message, seen.seen if seen else {}, error or {}))
 
 
 def pytest_sessionfinish(session):

@@ -15,7 +15,7 @@ import os
 import shutil
 import statistics
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -87,6 +87,7 @@ def grade_class(course: Course, assignment_id: str, submitted: Path, out: Path, 
         work = [w for w in work if w.student in students]
     index, count = shard
     work = work[index - 1::count]
+    options = replace(options, jobs=max(1, jobs))
     graded: dict[str, Results] = {}
     failures: dict[str, str] = {}
     context = multiprocessing.get_context("spawn")
@@ -151,12 +152,12 @@ def finish(course: Course, assignment: Assignment, out: Path, db_url: str | None
 
 def write_class_reports(assignment: Assignment, results: dict[str, Results], folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    cells = [g.removesuffix("_tests") for g in assignment.points()]
+    cells = [exercise.id for exercise in assignment.exercises]
     with (folder / "class.csv").open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["student", "score", "max_score", *cells, "notebook"])
         for student, result in sorted(results.items()):
-            per_cell = result.by_grade_cell()
+            per_cell = result.subtotals()
             writer.writerow([student, f"{result.score:g}", f"{result.max_score:g}",
                              *(f"{per_cell.get(c, (0, 0))[0]:g}" for c in cells), result.output])
     (folder / "summary.md").write_text(class_summary(assignment, results))

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .course import Course, find_root
+from .results import GpuSkipPolicy
 from .sandbox import GiB, Limits, Sandbox, SandboxUnavailable
 
 
@@ -68,6 +69,7 @@ LIMIT_SETTINGS = {
     "disk_gib": ("disk_bytes", GiB, "files in scratch, all together, in GiB"),
     "output_bytes": ("output_bytes", 1, "notebook output kept, in bytes"),
     "processes": ("processes", 1, "processes the submission may start"),
+    "threads": ("threads", 1, "TensorFlow threads per kernel (0: the cores shared among --jobs)"),
 }
 
 
@@ -88,7 +90,7 @@ def grading_options(args, course: Course):
     limits = Limits(**{field: type(getattr(defaults, field))(float(setting(name, getattr(defaults, field) / unit)) * unit)
                        for name, (field, unit, _) in LIMIT_SETTINGS.items()})
     return runner.Options(limits=limits, sandbox=not no_sandbox, seed=int(setting("seed", 0)),
-                          gpu_skip_earns=not setting("gpu_skip_withholds", False))
+                          gpu_skips=GpuSkipPolicy(earns=not setting("gpu_skip_withholds", False)))
 
 
 def cmd_grade(args) -> int:

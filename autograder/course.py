@@ -27,6 +27,19 @@ def find_root(start: Path | None = None) -> Path:
 
 
 @dataclass(frozen=True)
+class Exercise:
+    """One exercise: the solution cell the student answers in, and the locked grade cell after it.
+
+    The hidden checks of `exercises/ASSIGNMENT/test_<id>.py` grade it; the gradebook records its
+    score under the grade cell's id.
+    """
+
+    id: str  # the solution cell's grade_id, e.g. "fit_line"
+    grade_cell: str  # the grade cell's grade_id, e.g. "fit_line_tests"
+    points: float
+
+
+@dataclass(frozen=True)
 class Assignment:
     """One assignment: its nbgrader id and its notebook's file name."""
 
@@ -38,14 +51,23 @@ class Assignment:
         """The notebook's path under one of the course's top folders (source, release, solutions)."""
         return self.course.root / folder / self.id / self.notebook
 
-    def points(self) -> dict[str, float]:
-        """Points per grade cell of the source notebook, keyed by grade_id."""
+    @cached_property
+    def exercises(self) -> list[Exercise]:
+        """The exercises of the source notebook, in order: each grade cell with the solution cell before it."""
         nb = nbformat.read(self.path("source"), as_version=4)
-        return {
-            cell.metadata.nbgrader["grade_id"]: float(cell.metadata.nbgrader["points"])
-            for cell in nb.cells
-            if notebooks.is_grade(cell)
-        }
+        found, solution = [], None
+        for cell in nb.cells:
+            meta = notebooks.nbgrader_meta(cell)
+            if notebooks.is_solution(cell):
+                solution = meta["grade_id"]
+            elif notebooks.is_grade(cell):
+                found.append(Exercise(solution or meta["grade_id"], meta["grade_id"], float(meta["points"])))
+                solution = None
+        return found
+
+    def exercise(self, grade_id: str) -> Exercise | None:
+        """The exercise whose solution cell or grade cell has this grade_id."""
+        return next((e for e in self.exercises if grade_id in (e.id, e.grade_cell)), None)
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,7 @@ def diagnose(checks: list[dict], cell_errors: list[CellError], stubs: dict[str, 
         broken = next((e for e in cell_errors if named & e.defines), None)
         if broken is not None:
             check["cause"] = cause(f"cell:{id(broken)}", broken.describe())
-        elif check["grade_id"] in stubs:
+        elif check["exercise"] in stubs:
             check["message"] = NOT_ATTEMPTED
         elif named & set(stub_of):
             function = sorted(named & set(stub_of))[0]

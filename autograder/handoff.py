@@ -44,19 +44,21 @@ def autograded_dir(course: Course, out: Path, student: str, assignment_id: str) 
     return out / course.config.CourseDirectory.get("autograded_directory", "autograded") / student / assignment_id
 
 
-def autograded_notebook(submission: Path, release: NotebookNode, results: Results,
+def autograded_notebook(submission: Path, assignment: Assignment, results: Results,
                         within: Path | None = None) -> NotebookNode:
     """The release notebook with the student's answers in place, and each grade cell showing its checks.
 
     Locked cells keep the release's source and nbgrader metadata (checksums included), as
     nbgrader's OverwriteCells leaves them; a submission that cannot be read leaves the stubs.
     """
+    release = notebooks.read(assignment.path("release"))
     nb = copy.deepcopy(release)
+    exercises = {exercise.grade_cell: exercise for exercise in assignment.exercises}
     try:
         found = match(read_submission(submission, within), release)
     except SubmissionError:
         found = None
-    by_cell, by_exercise = results.by_grade_cell(), results.by_exercise()
+    by_cell, by_exercise = results.subtotals(), results.by_exercise()
     cells = [clean(cell) for cell in found.added_after.get(None, [])] if found else []
     for cell in nb.cells:
         gid = grade_id(cell)
@@ -65,7 +67,7 @@ def autograded_notebook(submission: Path, release: NotebookNode, results: Result
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
             if notebooks.is_grade(cell) and not notebooks.is_solution(cell):
-                exercise = gid.removesuffix("_tests")
+                exercise = exercises[gid].id if gid in exercises else gid  # a cell the course added to the release
                 score = by_cell.get(exercise, (0.0, 0.0))[0]
                 cell.outputs = [check_output(by_exercise.get(exercise, []), score, float(cell.metadata.nbgrader["points"]),
                                              results)]
@@ -124,7 +126,7 @@ def write_autograded(course: Course, out: Path, assignment: Assignment, student:
     folder = autograded_dir(course, out, student, assignment.id)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    nb = autograded_notebook(submission, notebooks.read(assignment.path("release")), results, within)
+    nb = autograded_notebook(submission, assignment, results, within)
     notebooks.write(nb, folder / assignment.notebook)
     copy_records(submission.parent, folder, within)
     return folder

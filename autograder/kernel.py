@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import psutil
 from jupyter_client.manager import AsyncKernelManager
@@ -86,9 +87,10 @@ def disk_usage(folder: Path, max_files: int) -> tuple[int, int]:
 class Watchdog(threading.Thread):
     """Polls the sandbox's process tree and scratch folder; kills it past a memory, process, disk or time limit."""
 
-    def __init__(self, pid: int, limits: Limits, scratch: Path, interval: float = 0.1, gone: Path | None = None):
+    def __init__(self, pid: int, limits: Limits, scratch: Path, interval: float = 0.1,
+                 on_gone: Callable[[], None] | None = None):
         super().__init__(daemon=True)
-        self.gone = gone  # touched when the kernel is found dead, so that the checks know at once
+        self.on_gone = on_gone  # called when the kernel is found dead, so that the checks know at once
         self.root = psutil.Process(pid)
         self.limits = limits
         self.scratch = scratch
@@ -113,8 +115,8 @@ class Watchdog(threading.Thread):
             ticks += 1
             processes = self.tree()
             if not processes:
-                if self.gone and not self._halt.is_set():
-                    self.gone.touch()
+                if self.on_gone and not self._halt.is_set():
+                    self.on_gone()
                 return
             memory = 0
             for process in processes:

@@ -28,7 +28,7 @@ def write_junit(results: Results, path: Path) -> None:
                        skipped=str(sum(bool(t.skipped) for t in results.tests)),
                        time=f"{results.execution_time:.2f}")
     for test in results.tests:
-        case = ET.SubElement(suite, "testcase", classname=test.grade_id, name=test.name)
+        case = ET.SubElement(suite, "testcase", classname=test.exercise, name=test.name)
         ET.SubElement(case, "properties").append(
             ET.Element("property", name="score", value=f"{test.score:g}/{test.max_score:g}"))
         if test.skipped:
@@ -57,7 +57,7 @@ class Exercise:
 
 
 def exercises(results: Results) -> list[Exercise]:
-    subtotals = results.by_grade_cell()
+    subtotals = results.subtotals()
     return [Exercise(gid, *subtotals[gid], tests) for gid, tests in results.by_exercise().items()]
 
 
@@ -78,7 +78,7 @@ def broken_by(results: Results, index: int) -> list[TestResult]:
 
 
 def fail_count(broken: list[TestResult]) -> str:
-    names = ", ".join(dict.fromkeys(t.grade_id for t in broken))
+    names = ", ".join(dict.fromkeys(t.exercise for t in broken))
     return f"{len(broken)} check{'s fail' if len(broken) != 1 else ' fails'} because of it ({names})"
 
 

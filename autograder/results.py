@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 
 @dataclass
@@ -13,7 +13,7 @@ class TestResult:
     max_score: float
     status: str  # "passed" or "failed"
     output: str
-    grade_id: str
+    exercise: str  # course.Exercise.id
     extra_data: dict = field(default_factory=dict)
 
     @property
@@ -23,6 +23,33 @@ class TestResult:
     @property
     def cause(self) -> int | None:
         return self.extra_data.get("cause")
+
+    @classmethod
+    def from_check(cls, record: dict) -> TestResult:
+        """A hidden check's record (checks.CheckResult, with `cause` added by diagnose) as a test result."""
+        extra = {"skipped": record["message"]} if record["status"] == "skipped" else \
+            {"cause": record["cause"]} if "cause" in record else {}
+        return cls(record["name"], record["score"], record["points"], record["status"], record["message"],
+                   record["exercise"], extra)
+
+
+@dataclass(frozen=True)
+class GpuSkipPolicy:
+    """What a check earns when it was skipped because the grading machine has no GPU.
+
+    The student cannot help the machine, so by default it earns its points; a course may withhold
+    them instead (`c.Autograder.gpu_skip_withholds`, `--gpu-skip-withholds`).
+    """
+
+    earns: bool = True
+
+    def apply(self, test: TestResult) -> TestResult:
+        """A skipped check as passed or failed by this policy, saying so; any other check as it is."""
+        if test.status != "skipped":
+            return test
+        output = f"not checked: {test.output}" + (" (full points by course policy)" if self.earns else "")
+        return replace(test, score=test.max_score if self.earns else 0.0, status="passed" if self.earns else "failed",
+                       output=output)
 
 
 @dataclass
@@ -49,10 +76,10 @@ class Results:
         """The tests grouped by exercise (grade cell), in the notebook's order."""
         groups: dict[str, list[TestResult]] = {}
         for test in self.tests:
-            groups.setdefault(test.grade_id, []).append(test)
+            groups.setdefault(test.exercise, []).append(test)
         return groups
 
-    def by_grade_cell(self) -> dict[str, tuple[float, float]]:
+    def subtotals(self) -> dict[str, tuple[float, float]]:
         """(score, max score) per nbgrader grade cell: what goes into the gradebook."""
         return {gid: (round(sum(t.score for t in tests), 2), round(sum(t.max_score for t in tests), 2))
                 for gid, tests in self.by_exercise().items()}
@@ -60,9 +87,9 @@ class Results:
     def to_gradescope(self) -> dict:
         tests = []
         for test in self.tests:
-            entry = {k: v for k, v in asdict(test).items() if k != "grade_id"}
+            entry = {k: v for k, v in asdict(test).items() if k != "exercise"}
             entry["output_format"] = "text"
-            entry["tags"] = [test.grade_id]
+            entry["tags"] = [test.exercise]
             entry["visibility"] = "visible"
             if not entry["extra_data"]:
                 del entry["extra_data"]

@@ -14,22 +14,21 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable
 
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
 
 from . import checks, notebooks
 from .course import Course
+from .handshake import CELLS_LEFT_OUT, GraderSide
 from .kernel import BoundedClient, Watchdog
-from .results import Results, TestResult
-from .sandbox import Limits, Sandbox
+from .results import GpuSkipPolicy, Results, TestResult
+from .sandbox import Limits, Sandbox, thread_env
 from .diagnose import CellError, diagnose, unchanged_stubs, where
 from .sanitize import Cell, SubmissionError, cells_to_run, notes, read_submission
 
 AGENT = Path(__file__).with_name("agent.py")
-T = TypeVar("T")
-MAX_RESTARTS = 3
 PR_SET_PDEATHSIG = 1
 SEED_CELL = """import keras as _keras
 _keras.utils.set_random_seed({seed})
@@ -38,16 +37,19 @@ del _keras"""
 
 @dataclass
 class Options:
-    """How to grade: limits, sandbox, hidden-input seed, and what a skipped GPU check earns.
-
-    A GPU check is skipped where the grading machine has no GPU; by default it then earns its
-    points (the student cannot help the machine), and `gpu_skip_earns=False` withholds them.
-    """
+    """How to grade: limits, sandbox, hidden-input seed, what a skipped GPU check earns, and how many
+    submissions share the machine."""
 
     limits: Limits = field(default_factory=Limits)
     sandbox: bool = True
     seed: int = 0
-    gpu_skip_earns: bool = True
+    gpu_skips: GpuSkipPolicy = GpuSkipPolicy()
+    jobs: int = 1  # submissions graded at once on this machine: they share its cores
+
+    @property
+    def threads(self) -> int:
+        """TensorFlow's threads per kernel: the limit set, else this machine's cores shared by the jobs."""
+        return self.limits.threads or max(1, len(os.sched_getaffinity(0)) // max(1, self.jobs))
 
 
 @dataclass
@@ -83,19 +85,21 @@ class CheckProcess:
     """The hidden checks in their own pytest process, started early so its imports overlap execution."""
 
     def __init__(self, course: Course, assignment_id: str, sandbox: Sandbox, private: Path, options: Options):
-        # The report and the go-ahead live where the sandbox cannot reach: a submission must not
+        # The report and the handshake are where the sandbox cannot reach: a submission must not
         # be able to write its own report or start the checks early.
         self.report = private / "report.json"
-        self.ready = private / "ready.json"
+        self.handshake = GraderSide()
         env = dict(os.environ)
         env.update({
             checks.ENV_CONNECTION: str(sandbox.runtime / "kernel.json"),
             checks.ENV_SCRATCH: str(sandbox.scratch),
             checks.ENV_SEED: str(options.seed),
             checks.ENV_REPORT: str(self.report),
-            checks.ENV_READY: str(self.ready),
             checks.ENV_CALL_SECONDS: str(options.limits.cell_seconds),
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",  # only the checks plugin, whatever else is installed
+            **thread_env(options.threads),
+            **self.handshake.env(),
         })
         folder = course.root / "exercises" / assignment_id
         # -P and an empty working folder: whatever folder the grader was started in (a student's
@@ -107,23 +111,16 @@ class CheckProcess:
         ]
         self.log = private / "checks.log"
         self.process = subprocess.Popen(command, env=env, cwd=private, stdout=self.log.open("w"),
-                                        stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
+                                        stderr=subprocess.STDOUT, preexec_fn=die_with_parent,
+                                        pass_fds=self.handshake.child_fds)
+        self.handshake.started()
         self.timeout = options.limits.checks_seconds
 
-    def run(self, execution: Execution, revive: Callable[[], bool] | None = None) -> list[dict]:
+    def run(self, execution: Execution, revive: Callable[[], bool] = lambda: False) -> list[dict]:
         """Let the checks at the executed notebook; answer their requests for a fresh kernel; wait for their report."""
-        checks.write_atomic(self.ready, {"ok": execution.ok, "message": execution.message})
-        deadline = time.monotonic() + self.timeout
-        revivals = 0
-        while self.process.poll() is None:
-            if time.monotonic() > deadline:
-                self.process.kill()
-                break
-            if (self.ready.parent / checks.revive_request(revivals + 1)).exists():
-                revivals += 1
-                ok = bool(revive and revive())
-                checks.write_atomic(self.ready.parent / checks.revive_answer(revivals), {"ok": ok})
-            time.sleep(0.05)
+        self.handshake.ready(execution.ok, execution.message)
+        if not self.handshake.serve(self.timeout, revive):
+            self.process.kill()  # past the checks' time limit
         self.process.wait()
         raw = json.loads(self.report.read_text()) if self.report.exists() else []
         if not raw or self.process.returncode not in (0, 1):  # pytest: 0 all passed, 1 some failed
@@ -135,6 +132,7 @@ class CheckProcess:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        self.handshake.close()
 
 
 def run_cells(client: BoundedClient, watchdog: Watchdog) -> int | None:
@@ -153,7 +151,8 @@ def run_cells(client: BoundedClient, watchdog: Watchdog) -> int | None:
 class KernelRun:
     """The notebook run once in a fresh sandboxed kernel, which stays up for the checks until stop()."""
 
-    def __init__(self, cells: list[Cell], sandbox: Sandbox, options: Options, deadline: float, log, gone: Path):
+    def __init__(self, cells: list[Cell], sandbox: Sandbox, options: Options, deadline: float, log,
+                 on_gone: Callable[[], None]):
         setup = [new_code_cell(SEED_CELL.format(seed=options.seed))]
         body = [new_code_cell(cell.source) for cell in cells]
         nb = new_notebook(cells=setup + body + [new_code_cell(AGENT.read_text())])
@@ -161,15 +160,14 @@ class KernelRun:
         self.client = BoundedClient(nb, sandbox, self.limits)
         self.sandbox = sandbox
         self.log = log
-        self.gone = gone
+        self.on_gone = on_gone
         self.watchdog: Watchdog | None = None
         self.stack = ExitStack()
 
     def start(self) -> int | None:
         """Run the cells; the index of the one that stopped the kernel (0 is the seed cell), else None."""
-        self.gone.unlink(missing_ok=True)
         self.stack.enter_context(self.client.setup_kernel(stdout=self.log, stderr=self.log))
-        self.watchdog = Watchdog(self.client.km.pid(), self.limits, self.sandbox.scratch, gone=self.gone)
+        self.watchdog = Watchdog(self.client.km.pid(), self.limits, self.sandbox.scratch, on_gone=self.on_gone)
         self.watchdog.start()
         self.stack.callback(self.watchdog.kill, None)  # every process of the submission with it
         self.stack.callback(self.watchdog.stop)
@@ -192,92 +190,84 @@ class KernelRun:
         self.stack.close()
 
 
-def execute(cells: list[Cell], sandbox: Sandbox, private: Path, options: Options,
-            check: Callable[[Execution, Callable[[], bool]], T], notes: list[str] = ()) -> tuple[Execution, T]:
-    """Run the cells in a fresh sandboxed kernel and add the agent; `check` then uses the live kernel.
+class KernelSession:
+    """The kernels of one submission: the notebook run until it runs to its end, then kept for the checks.
 
     A cell that kills the kernel (or wedges it, or breaks the memory, process or disk limit) is left
-    out and the notebook run again in a new kernel, so that what came before it is still graded.
-    `check` gets a `revive()` that replaces a kernel that died during the checks with a fresh one
-    that has run the same cells. Every kernel, and every process the submission started, is
-    killed when `check` returns.
+    out and the notebook run again in a new kernel, at most handshake.CELLS_LEFT_OUT times, so that
+    what came before it is still graded. During the checks, revive() replaces a kernel that died
+    with a fresh one that has run the same cells. close() kills every kernel and every process the
+    submission started.
     """
-    execution = Execution(notes=list(notes))
-    start = time.monotonic()
-    deadline = start + options.limits.notebook_seconds
-    left_out: list[int] = []
-    runs: list[KernelRun] = []
 
-    def run(kept: list[int]) -> int | None:
-        runs.append(KernelRun([cells[i] for i in kept], sandbox, options, deadline, kernel_log,
-                              private / checks.KERNEL_GONE))
-        return runs[-1].start()
+    def __init__(self, cells: list[Cell], sandbox: Sandbox, private: Path, options: Options,
+                 on_gone: Callable[[], None]):
+        self.cells, self.sandbox, self.options, self.on_gone = cells, sandbox, options, on_gone
+        self.started = time.monotonic()
+        self.deadline = self.started + options.limits.notebook_seconds
+        self.kept = list(range(len(cells)))  # indexes of the cells run; the others were left out
+        self.runs: list[KernelRun] = []
+        self.log = (private / "kernel.log").open("w")
 
-    def revive() -> bool:
-        runs[-1].stop()
-        try:
-            return run(kept) is None
-        except Exception:  # a kernel that cannot even start: the checks go on without one
-            return False
+    def run(self) -> int | None:
+        """The kept cells in a fresh kernel: the index of the cell that stopped it (0 is the seed cell), else None."""
+        self.runs.append(KernelRun([self.cells[i] for i in self.kept], self.sandbox, self.options, self.deadline,
+                                   self.log, self.on_gone))
+        return self.runs[-1].start()
 
-    with (private / "kernel.log").open("w") as kernel_log:
-        try:
-            while True:
-                if left_out:
-                    sandbox.clear_scratch()  # what the left-out cell wrote goes with it
-                kept = [i for i in range(len(cells)) if i not in left_out]
-                stopped = run(kept)
-                if stopped is None:
-                    break
-                latest = runs[-1]
-                latest.stop()
-                why = latest.why(stopped)
-                culprit = cells[kept[stopped - 1]] if 0 < stopped <= len(kept) else None
-                breach = latest.watchdog.breach if latest.watchdog else None
-                if culprit and culprit.origin != "setup" and len(left_out) < MAX_RESTARTS and \
-                        not (breach and breach.limit == "time"):
-                    left_out.append(kept[stopped - 1])
-                    execution.notes.append(f"{where(culprit)} stopped the kernel ({why}) and was left out")
-                    continue
+    def run_until_stable(self, execution: Execution) -> None:
+        """Run the notebook, leaving out each cell that stops the kernel, until it runs to its end or cannot."""
+        while (stopped := self.run()) is not None:
+            latest = self.runs[-1]
+            latest.stop()
+            why = latest.why(stopped)
+            culprit = self.cells[self.kept[stopped - 1]] if 0 < stopped <= len(self.kept) else None
+            breach = latest.watchdog.breach if latest.watchdog else None
+            left_out = len(self.cells) - len(self.kept)
+            if not culprit or culprit.origin == "setup" or left_out >= CELLS_LEFT_OUT or breach and breach.limit == "time":
                 execution.ok = False
                 execution.message = f"{where(culprit)} stopped the kernel ({why})" if culprit else \
                     f"the notebook could not be run to the end ({why})"
                 break
-            client = runs[-1].client
-            execution.cell_errors = [CellError(cells[kept[i - 1]], name, text)
-                                     for i, (name, text) in sorted(client.errors.items()) if 0 < i <= len(kept)]
-            execution.errors = [e.describe() for e in execution.cell_errors]
-            if client.truncated:
-                execution.notes.append(f"output beyond {options.limits.output_bytes:,} bytes was not kept")
-            execution.seconds = time.monotonic() - start
-            outcome = check(execution, revive if execution.ok else lambda: False)
-        finally:
-            for kernel in runs:
-                kernel.stop()
-            execution.peak_memory = max((kernel.peak_memory for kernel in runs), default=0)
-    return execution, outcome
+            self.kept.remove(self.kept[stopped - 1])
+            execution.notes.append(f"{where(culprit)} stopped the kernel ({why}) and was left out")
+            self.sandbox.clear_scratch()  # what the left-out cell wrote goes with it
+        execution.seconds = time.monotonic() - self.started
+
+    def record_errors(self, execution: Execution) -> None:
+        """The errors the kept cells raised in the last run, and whether output was dropped."""
+        client = self.runs[-1].client
+        execution.cell_errors = [CellError(self.cells[self.kept[i - 1]], name, text)
+                                 for i, (name, text) in sorted(client.errors.items()) if 0 < i <= len(self.kept)]
+        execution.errors = [e.describe() for e in execution.cell_errors]
+        if client.truncated:
+            execution.notes.append(f"output beyond {self.options.limits.output_bytes:,} bytes was not kept")
+
+    def revive(self) -> bool:
+        """During the checks: replace the kernel with a fresh one that has run the same cells; whether it did."""
+        self.runs[-1].stop()
+        try:
+            return self.run() is None
+        except Exception:  # a kernel that cannot even start: the checks go on without one
+            return False
+
+    def close(self) -> int:
+        """Kill every kernel and what it started; the peak memory any of them used."""
+        for kernel in self.runs:
+            kernel.stop()
+        self.log.close()
+        return max((kernel.peak_memory for kernel in self.runs), default=0)
 
 
 def to_results(assignment, raw: list[dict], options: Options, seconds: float, execution: Execution,
                stubs: dict[str, set[str]] | None = None) -> Results:
-    """The checks' raw records as Results: ordered by exercise, root causes found, the GPU-skip policy applied."""
-    order = [cell.removesuffix("_tests") for cell in assignment.points()]
-    raw = sorted(raw, key=lambda c: order.index(c["grade_id"]) if c["grade_id"] in order else len(order))
+    """The checks' records as Results: ordered by exercise, root causes found, the GPU-skip policy applied."""
+    order = [exercise.id for exercise in assignment.exercises]
+    raw = sorted(raw, key=lambda c: order.index(c["exercise"]) if c["exercise"] in order else len(order))
     causes = diagnose(raw, execution.cell_errors, stubs or {})
-    tests = []
-    for check in raw:
-        extra = {"cause": check["cause"]} if "cause" in check else {}
-        score, status, output = check["score"], check["status"], check["message"]
-        if status == "skipped":
-            extra = {"skipped": output}
-            earned = options.gpu_skip_earns
-            score = check["points"] if earned else 0.0
-            status = "passed" if earned else "failed"
-            output = f"not checked: {output}" + (" (full points by course policy)" if earned else "")
-        tests.append(TestResult(check["name"], score, check["points"], status, output, check["grade_id"], extra))
-    summary = execution.summary()
+    tests = [options.gpu_skips.apply(TestResult.from_check(check)) for check in raw]
     margins = {check["name"]: check["margins"] for check in raw if check.get("margins")}
-    return Results(assignment.id, tests, seconds, summary, {
+    return Results(assignment.id, tests, seconds, execution.summary(), {
         "errors": execution.errors, "peak_memory": execution.peak_memory, "seconds": round(execution.seconds, 2)},
         margins, causes)
 
@@ -293,17 +283,27 @@ def grade(course: Course, assignment_id: str, submission: Path, options: Options
     start = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="ag-"))
     try:
-        sandbox = Sandbox(scratch=work / "scratch", runtime=work / "run", enabled=options.sandbox)
+        sandbox = Sandbox(scratch=work / "scratch", runtime=work / "run", enabled=options.sandbox,
+                          threads=options.threads)
         private = work / "private"
         private.mkdir()
         checker = CheckProcess(course, assignment_id, sandbox, private, options)
         try:
-            submitted, release = read_submission(submission, within), notebooks.read(assignment.path("release"))
-            cells, stubs = cells_to_run(submitted, release), unchanged_stubs(submitted, release)
-            execution, raw = execute(cells, sandbox, private, options, checker.run, notes(submission, submitted, release))
-        except SubmissionError as err:
-            execution, stubs = Execution(ok=False, message=str(err)), {}
-            raw = checker.run(execution)
+            try:
+                submitted, release = read_submission(submission, within), notebooks.read(assignment.path("release"))
+                cells, stubs = cells_to_run(submitted, release), unchanged_stubs(submitted, release)
+            except SubmissionError as err:
+                execution, stubs = Execution(ok=False, message=str(err)), {}
+                raw = checker.run(execution)
+            else:
+                execution = Execution(notes=notes(submission, submitted, release))
+                session = KernelSession(cells, sandbox, private, options, on_gone=checker.handshake.gone)
+                try:
+                    session.run_until_stable(execution)
+                    session.record_errors(execution)
+                    raw = checker.run(execution, session.revive) if execution.ok else checker.run(execution)
+                finally:
+                    execution.peak_memory = session.close()
         finally:
             checker.close()
         return to_results(assignment, raw, options, time.monotonic() - start, execution, stubs)

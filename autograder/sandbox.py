@@ -38,6 +38,18 @@ class Limits:
     processes: int = 64
     disk_bytes: int = 1 * GiB  # in scratch, all files together; also the largest file anywhere
     checks_seconds: float = 900.0  # the hidden checks of one submission, all together
+    threads: int = 0  # TensorFlow's and OpenMP's threads in one kernel and its checks; 0: the cores shared by the jobs
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    """Keeps TensorFlow's thread pools (and OpenMP's, under oneDNN) to `threads` threads each.
+
+    Two kernels that each take every core fight: their spinning threads cost CPU and win nothing.
+    """
+    return {name: str(threads) for name in THREAD_VARIABLES}
 
 
 @dataclass
@@ -47,6 +59,7 @@ class Sandbox:
     scratch: Path
     runtime: Path
     enabled: bool = True
+    threads: int = 0  # 0: what this process was given (its THREAD_VARIABLES), if anything
     tmp_bytes: int = 512 * 1024**2  # the private /tmp lives in memory: keep it small
 
     @staticmethod
@@ -81,10 +94,17 @@ class Sandbox:
         dirs = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
         return sorted(d for d in dirs if not any(d != o and d.is_relative_to(o) for o in dirs))
 
+    def env(self) -> dict[str, str]:
+        """What the sandbox's processes get from the grader's environment: their thread budget only."""
+        if self.threads:
+            return thread_env(self.threads)
+        return {name: os.environ[name] for name in THREAD_VARIABLES if name in os.environ}
+
     def wrap(self, argv: list[str]) -> list[str]:
-        """The command that runs argv inside the sandbox (argv itself when disabled)."""
+        """The command that runs argv inside the sandbox (only with its thread budget when disabled)."""
         if not self.enabled:
-            return argv
+            budget = [f"{name}={value}" for name, value in self.env().items()]
+            return ["env", *budget, *argv] if budget else argv
         args = [
             "bwrap",
             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
@@ -119,9 +139,10 @@ class Sandbox:
             "--setenv", "PYTHONNOUSERSITE", "1",
             "--setenv", "PYTHONHASHSEED", "0",
             "--setenv", "TF_CPP_MIN_LOG_LEVEL", "2",
-            "--",
         ]
-        return args + argv
+        for name, value in self.env().items():
+            args += ["--setenv", name, value]
+        return args + ["--", *argv]
 
 
 # Run as the sandbox's first process: no file may grow past the disk budget (a write fails with EFBIG;

@@ -1,15 +1,23 @@
-"""Benchmark: grading the sample class against plain execution and against nbgrader autograde.
+"""Benchmark: grading sample classes with `grade-class` against `nbgrader autograde`, side by side.
 
-Prints, from one run on this machine: wall time, CPU time and peak memory (of the whole process
-tree) per submission and for the class; the same notebooks executed plainly with nbclient; and
-`nbgrader autograde` over the same class. Every figure is a whole-process measurement.
+For each assignment's sample class (`sample_class/submitted/*/ID/`), from one run on this machine:
 
-    .venv/bin/python bench/grading.py [--assignment 02_gradient_tape] [--jobs 2]
+- the class graded by `autograder grade-class --jobs N` and by `nbgrader autograde` (serial), each
+  timed as a whole command: wall time, the whole machine's CPU time (from /proc/stat, so that
+  processes killed inside the sandbox count too), and peak memory per worker (the resident memory
+  of each pool worker's process tree: worker, sandboxed kernel and check process);
+- with `--per-submission`, each notebook graded alone by `autograder grade` and executed plainly
+  with nbclient; the difference is the grader's overhead beyond the student's own code.
+
+Run it on an otherwise idle machine: the CPU figure is the machine's, not the command's.
+
+    .venv/bin/python bench/grading.py [--assignment 03_batched_training ...] [--jobs 2] [--per-submission]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -25,6 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from autograder.course import Course, tool_env  # noqa: E402
 
+DEFAULT_ASSIGNMENTS = ("02_gradient_tape", "03_batched_training", "05_train_and_save")
+TARGETS = {"speed-up": 1.8, "cpu ratio": 0.8, "GiB per worker": 1.5}
 PLAIN_RUN = """
 import sys, nbformat
 from nbclient import NotebookClient
@@ -37,103 +47,136 @@ NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
 @dataclass
 class Measure:
     wall: float
-    cpu: float
-    peak: int  # bytes, the whole process tree at its largest
+    cpu: float  # seconds of the whole machine's busy CPU time
+    peak_worker: int  # bytes: the largest process tree below the command's root at any sample
+    peak: int  # bytes: the whole tree at its largest
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since boot (all cores, every process, dead or alive)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_memory(process: psutil.Process) -> int:
+    """Resident memory of a process and all its descendants; 0 for a tree that is gone."""
+    try:
+        tree = [process, *process.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in tree:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
 
 
 def measure(command: list[str], cwd: Path) -> Measure:
-    """Run a command; sample its process tree every 50 ms for memory and CPU.
-
-    CPU is summed from the last sample of every process seen, so that processes killed rather
-    than waited for (the grader kills each sandbox when its checks are done) still count.
-    """
+    """Run a command to its end; sample memory every 100 ms, per child of the root (a pool worker) and in all."""
+    busy = machine_busy_seconds()
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env=tool_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = 0
-    cpu_seen: dict[int, float] = {}
+    peak = peak_worker = 0
     done = threading.Event()
 
     def sample():
-        nonlocal peak
+        nonlocal peak, peak_worker
         root = psutil.Process(process.pid)
-        while not done.is_set():
+        while not done.wait(0.1):
             try:
-                tree = [root, *root.children(recursive=True)]
+                children = root.children()
+                own = root.memory_info().rss
             except psutil.Error:
                 break
-            memory = 0
-            for p in tree:
-                try:
-                    with p.oneshot():
-                        memory += p.memory_info().rss
-                        times = p.cpu_times()
-                        cpu_seen[p.pid] = times.user + times.system
-                except psutil.Error:
-                    pass
-            peak = max(peak, memory)
-            time.sleep(0.05)
+            per_child = [tree_memory(child) for child in children]
+            peak_worker = max([peak_worker, *per_child])
+            peak = max(peak, own + sum(per_child))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    process.wait()
+    returncode = process.wait()
     wall = time.perf_counter() - start
+    cpu = machine_busy_seconds() - busy
     done.set()
     sampler.join()
-    return Measure(wall, sum(cpu_seen.values()), peak)
+    if returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:4])} ... exited with {returncode}")
+    return Measure(wall, cpu, peak_worker, peak)
 
 
 def gib(n: int) -> str:
     return f"{n / 2**30:.2f} GiB"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--assignment", default="02_gradient_tape")
-    parser.add_argument("--jobs", type=int, default=2)
-    args = parser.parse_args()
-    course = Course(ROOT)
-    assignment = course.assignment(args.assignment)
-    submitted = ROOT / "sample_class" / "submitted"
-    students = sorted(p.parent.name for p in submitted.glob(f"*/{assignment.id}"))
-    autograder = [sys.executable, "-m", "autograder.cli", "--course", str(ROOT)]
+def per_submission(autograder: list[str], assignment, notebooks: list[Path], tmp: Path) -> float:
+    """Print each notebook graded alone and run plainly; the mean overhead of grading, in seconds."""
+    print(f"  {'student':8s} {'grade wall':>10s} {'cpu':>7s} | {'plain wall':>10s} {'cpu':>7s} | overhead")
+    overheads = []
+    for notebook in notebooks:
+        student = notebook.parents[1].name
+        g = measure([*autograder, "grade", str(notebook), "--assignment", assignment.id,
+                     "--results", str(tmp / f"{student}.json")], tmp)
+        p = measure([sys.executable, "-c", PLAIN_RUN, str(notebook)], tmp)
+        overheads.append(g.wall - p.wall)
+        print(f"  {student:8s} {g.wall:9.1f}s {g.cpu:6.1f}s | {p.wall:9.1f}s {p.cpu:6.1f}s | {g.wall - p.wall:+6.1f}s")
+    mean = sum(overheads) / len(overheads)
+    print(f"  mean overhead per submission: {mean:.1f} s")
+    return mean
 
+
+def nbgrader_course(assignment, submitted: Path, tmp: Path) -> Path:
+    """A copy of the course with this assignment generated and its submissions in place, for nbgrader."""
+    course = tmp / "nbgrader-course"
+    course.mkdir()
+    shutil.copytree(ROOT / "source", course / "source")
+    shutil.copyfile(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    for notebook in submitted.glob(f"*/{assignment.id}/{assignment.notebook}"):
+        target = course / "submitted" / notebook.parents[1].name / assignment.id
+        target.mkdir(parents=True)
+        shutil.copyfile(notebook, target / notebook.name)
+    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment.id, "--force"],
+                   cwd=course, env=tool_env(), capture_output=True, check=True)
+    return course
+
+
+def bench(assignment, jobs: int, with_per_submission: bool) -> dict:
+    submitted = ROOT / "sample_class" / "submitted"
+    notebooks = sorted(submitted.glob(f"*/{assignment.id}/{assignment.notebook}"))
+    autograder = [sys.executable, "-m", "autograder.cli", "--course", str(ROOT)]
+    cores = psutil.cpu_count()
+    print(f"\n{assignment.id}: {len(notebooks)} submissions, --jobs {jobs}, {cores} cores")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        print(f"{assignment.id}: {len(students)} submissions, {args.jobs} jobs, {psutil.cpu_count()} cores\n")
-        print(f"{'student':10s} {'grade wall':>10s} {'cpu':>7s} {'peak':>10s} | {'plain wall':>10s} {'cpu':>7s} {'peak':>10s} | ratio")
-        graded, plain = [], []
-        for student in students:
-            notebook = submitted / student / assignment.id / assignment.notebook
-            g = measure([*autograder, "grade", str(notebook), "--assignment", assignment.id,
-                         "--results", str(tmp / f"{student}.json")], tmp)
-            p = measure([sys.executable, "-c", PLAIN_RUN, str(notebook)], tmp)
-            graded.append(g)
-            plain.append(p)
-            print(f"{student:10s} {g.wall:9.1f}s {g.cpu:6.1f}s {gib(g.peak):>10s} | {p.wall:9.1f}s {p.cpu:6.1f}s "
-                  f"{gib(p.peak):>10s} | {g.wall / p.wall:.2f}")
-        total_g, total_p = sum(m.wall for m in graded), sum(m.wall for m in plain)
-        print(f"{'sum':10s} {total_g:9.1f}s {sum(m.cpu for m in graded):6.1f}s {gib(max(m.peak for m in graded)):>10s} | "
-              f"{total_p:9.1f}s {sum(m.cpu for m in plain):6.1f}s {gib(max(m.peak for m in plain)):>10s} | {total_g / total_p:.2f}")
+        overhead = per_submission(autograder, assignment, notebooks, tmp) if with_per_submission else None
+        ours = measure([*autograder, "grade-class", assignment.id, "--submitted", str(submitted), "--jobs", str(jobs),
+                        "--out", str(tmp / "class"), "--db", f"sqlite:///{tmp / 'class.db'}"], tmp)
+        course = nbgrader_course(assignment, submitted, tmp)
+        theirs = measure([sys.executable, "-m", "nbgrader", "autograde", assignment.id, "--force"], course)
+    n = len(notebooks)
+    print(f"  {'':28s} {'wall':>8s} {'machine CPU':>12s} {'s/notebook':>11s} {'subm./h/core':>13s} {'peak/worker':>12s}")
+    for name, m in ((f"autograder grade-class -j{jobs}", ours), ("nbgrader autograde", theirs)):
+        print(f"  {name:28s} {m.wall:7.1f}s {m.cpu:11.1f}s {m.wall / n:10.1f}s {3600 * n / m.wall / cores:13.0f} "
+              f"{gib(m.peak_worker if m is ours else m.peak):>12s}")
+    figures = {"speed-up": theirs.wall / ours.wall, "cpu ratio": ours.cpu / theirs.cpu,
+               "GiB per worker": ours.peak_worker / 2**30, "overhead": overhead}
+    print(f"  nbgrader wall / ours: {figures['speed-up']:.2f}x (target >= {TARGETS['speed-up']}); "
+          f"our CPU / nbgrader's: {figures['cpu ratio']:.2f} (target <= {TARGETS['cpu ratio']}); "
+          f"peak per worker {figures['GiB per worker']:.2f} GiB (target <= {TARGETS['GiB per worker']})")
+    return figures
 
-        klass = measure([*autograder, "grade-class", assignment.id, "--submitted", str(submitted), "--jobs",
-                         str(args.jobs), "--out", str(tmp / "class"), "--db", f"sqlite:///{tmp / 'class.db'}"], tmp)
 
-        course_copy = tmp / "nbgrader-course"
-        course_copy.mkdir()
-        for name in ["source", "nbgrader_config.py"]:
-            (shutil.copytree if (ROOT / name).is_dir() else shutil.copyfile)(ROOT / name, course_copy / name)
-        shutil.copytree(submitted, course_copy / "submitted")
-        subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment.id, "--force"],
-                       cwd=course_copy, env=tool_env(), capture_output=True, check=True)
-        nbgrader = measure([sys.executable, "-m", "nbgrader", "autograde", assignment.id, "--force"], course_copy)
-
-    print(f"\nclass, autograder grade-class --jobs {args.jobs}: {klass.wall:.1f} s wall, {klass.cpu:.1f} s CPU, "
-          f"peak {gib(klass.peak)} ({gib(klass.peak // args.jobs)} per worker)")
-    print(f"class, nbgrader autograde (serial):        {nbgrader.wall:.1f} s wall, {nbgrader.cpu:.1f} s CPU, peak {gib(nbgrader.peak)}")
-    print(f"\ngrading / plain execution, per submission: {min(g.wall / p.wall for g, p in zip(graded, plain)):.2f} "
-          f"to {max(g.wall / p.wall for g, p in zip(graded, plain)):.2f} (target <= 1.3)")
-    print(f"nbgrader autograde / grade-class --jobs {args.jobs}: {nbgrader.wall / klass.wall:.2f}x (target >= 1.8)")
-    print(f"peak memory per submission graded: {gib(max(m.peak for m in graded))} (target <= 1.5 GiB per worker)")
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assignment", action="append", help="default: " + ", ".join(DEFAULT_ASSIGNMENTS))
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--per-submission", action="store_true", help="also grade and run each notebook alone")
+    args = parser.parse_args()
+    course = Course(ROOT)
+    for assignment_id in args.assignment or DEFAULT_ASSIGNMENTS:
+        bench(course.assignment(assignment_id), args.jobs, args.per_submission)
     return 0
 
 

@@ -45,7 +45,7 @@ def test_limits_come_from_the_command_line_then_nbgrader_config(course, tmp_path
     copy = Course(tmp_path)
     options = grading_options(parser().parse_args(["grade", "x.ipynb", "--assignment", "01_tensors", "--no-sandbox"]), copy)
     assert (options.limits.cell_seconds, options.limits.memory_bytes, options.seed) == (7, 2 * 2**30, 42)
-    assert options.limits.notebook_seconds == 600 and options.gpu_skip_earns and not options.sandbox
+    assert options.limits.notebook_seconds == 600 and options.gpu_skips.earns and not options.sandbox
     options = grading_options(parser().parse_args(
         ["grade", "x.ipynb", "--assignment", "01_tensors", "--no-sandbox", "--cell-timeout", "9", "--seed", "3"]), copy)
     assert (options.limits.cell_seconds, options.seed) == (9, 3)
@@ -65,9 +65,9 @@ def test_every_limit_is_configurable_and_a_flag_can_switch_off_what_the_config_s
     copy = Course(tmp_path)
     base = ["grade", "x.ipynb", "--assignment", "01_tensors", "--no-sandbox"]
     options = grading_options(parser().parse_args(base), copy)
-    assert not options.gpu_skip_earns and options.limits.disk_bytes == 2**29 and options.limits.checks_seconds == 300
+    assert not options.gpu_skips.earns and options.limits.disk_bytes == 2**29 and options.limits.checks_seconds == 300
     options = grading_options(parser().parse_args([*base, "--no-gpu-skip-withholds", "--disk-gib", "2"]), copy)
-    assert options.gpu_skip_earns and options.limits.disk_bytes == 2 * 2**30
+    assert options.gpu_skips.earns and options.limits.disk_bytes == 2 * 2**30
     assert {field for field, _, _ in LIMIT_SETTINGS.values()} == set(Limits.__dataclass_fields__), "every limit has a setting"
     assert grading_options(parser().parse_args(base), Course(course.root)).limits == Limits(), \
         "the course's config states the defaults, no other values"

@@ -64,7 +64,7 @@ def test_every_exercise_function_has_the_spec_signature(assignment):
 
 
 def test_each_assignment_is_worth_100_points(assignment):
-    assert sum(assignment.points().values()) == 100
+    assert sum(exercise.points for exercise in assignment.exercises) == 100
 
 
 def test_every_solution_cell_is_followed_by_its_locked_grade_cell(assignment):

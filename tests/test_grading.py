@@ -12,6 +12,7 @@ import pytest
 from autograder import notebooks, runner
 from autograder.calibrate import calibrate, worst_margins
 from autograder.diagnose import NOT_ATTEMPTED
+from autograder.results import GpuSkipPolicy
 from autograder.runner import Options
 from test_sandbox import needs_bwrap
 
@@ -35,7 +36,7 @@ def test_reference_notebook_earns_full_marks(course, assignment_id):
 @pytest.mark.parametrize("assignment_id", GRADED)
 def test_release_notebook_earns_zero_without_crashing(course, assignment_id):
     before = set(psutil.Process().children(recursive=True))
-    results = grade(course, assignment_id, course.assignment(assignment_id).path("release"), gpu_skip_earns=False)
+    results = grade(course, assignment_id, course.assignment(assignment_id).path("release"), gpu_skips=GpuSkipPolicy(earns=False))
     leftovers = [p.name() for p in set(psutil.Process().children(recursive=True)) - before]
     assert leftovers == [], "no process of the submission (or of its checks) outlives its grading"
     assert results.score == 0 and results.max_score == 100

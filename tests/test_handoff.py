@@ -19,8 +19,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "sample_class" / "submitted"
 def results_for(assignment, fraction: float) -> Results:
     """Two checks per exercise: the first passes, the second earns `fraction` of its points."""
     tests = []
-    for cell, points in assignment.points().items():
-        exercise = cell.removesuffix("_tests")
+    for exercise, points in ((e.id, e.points) for e in assignment.exercises):
         tests.append(TestResult(f"{exercise}: first", points / 2, points / 2, "passed", "", exercise))
         tests.append(TestResult(f"{exercise}: second <b>", round(points / 2 * fraction, 2), points / 2,
                                 "passed" if fraction == 1 else "failed", "should be *close* to <x>", exercise))
@@ -35,10 +34,10 @@ def test_grade_cells_show_the_checks_and_score_by_nbgraders_own_rule(course, tmp
     assignment = course.assignment(ASSIGNMENT)
     release = notebooks.read(assignment.path("release"))
     results = results_for(assignment, 0.5)
-    nb = handoff.autograded_notebook(SAMPLES / "heidi" / ASSIGNMENT / assignment.notebook, release, results)
-    by_cell = results.by_grade_cell()
+    nb = handoff.autograded_notebook(SAMPLES / "heidi" / ASSIGNMENT / assignment.notebook, assignment, results)
+    by_cell = results.subtotals()
     for cell in grade_cells(nb):
-        assert utils.determine_grade(cell)[0] == pytest.approx(by_cell[cell.metadata.nbgrader["grade_id"][:-6]][0])
+        assert utils.determine_grade(cell)[0] == pytest.approx(by_cell[assignment.exercise(cell.metadata.nbgrader["grade_id"]).id][0])
         shown = cell.outputs[0]["data"]["text/html"]
         assert "should be *close* to &lt;x&gt;" in shown and "second &lt;b&gt;" in shown  # escaped, never raw HTML
         assert cell.source == next(c.source for c in release.cells if c.get("id") == cell.get("id"))
@@ -52,8 +51,8 @@ def test_an_unreadable_submission_leaves_the_stubs_and_scores_zero(course, tmp_p
     assignment = course.assignment(ASSIGNMENT)
     release = notebooks.read(assignment.path("release"))
     results = results_for(assignment, 0.0)
-    results.tests = [TestResult(t.name, 0, t.max_score, "failed", "not graded", t.grade_id) for t in results.tests]
-    nb = handoff.autograded_notebook(SAMPLES / "grace" / ASSIGNMENT / assignment.notebook, release, results)
+    results.tests = [TestResult(t.name, 0, t.max_score, "failed", "not graded", t.exercise) for t in results.tests]
+    nb = handoff.autograded_notebook(SAMPLES / "grace" / ASSIGNMENT / assignment.notebook, assignment, results)
     assert [c.source for c in nb.cells] == [c.source for c in release.cells]
     assert all(utils.determine_grade(c)[0] == 0 for c in grade_cells(nb))
 

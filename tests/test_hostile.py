@@ -104,7 +104,7 @@ def graded(course, tmp_path_factory):
 def test_each_case_ends_as_the_corpus_says(course, graded, case):
     results = graded["results"][(case.name, case.assignment)]
     failed = {t.name for t in results.tests if t.status == "failed"}
-    expected = {t.name for t in results.tests if t.grade_id in case.lost} | case.failing
+    expected = {t.name for t in results.tests if t.exercise in case.lost} | case.failing
     assert failed == expected, results.output
     assert results.score == results.max_score - sum(t.max_score for t in results.tests if t.name in expected)
     assert case.says in results.output
@@ -126,7 +126,7 @@ def test_gradebook_holds_exactly_one_consistent_result_per_submission(graded):
             rows = [s for s in gb.find_student(student).submissions if s.assignment.name == assignment]
             assert len(rows) == 1
             assert rows[0].score == results.score
-            assert sum(len(nb.grades) for nb in rows[0].notebooks) == len(results.by_grade_cell())
+            assert sum(len(nb.grades) for nb in rows[0].notebooks) == len(results.subtotals())
 
 
 def test_nothing_outlives_grading(graded):

@@ -73,4 +73,4 @@ def test_error_rule_rejects_a_real_error():
 
 def test_nbgrader_validate_passes_source_and_fails_release(course, assignment):
     assert build.failed_grade_cells(course, assignment.path("source")) == 0
-    assert build.failed_grade_cells(course, assignment.path("release")) == len(assignment.points())
+    assert build.failed_grade_cells(course, assignment.path("release")) == len(assignment.exercises)

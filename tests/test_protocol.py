@@ -27,7 +27,9 @@ def kernel():
          "def helper(x):\n    raise ValueError('no good')\n"
          "def broken_float():\n    return float('nan')\n"
          "def maker():\n    return echo\n"
-         "def odd():\n    return object()\n", namespace, "<cell-1>")
+         "def odd():\n    return object()\n"
+         "def batches_of(dataset):\n    return [tuple(part.numpy() for part in batch) for batch in dataset]\n",
+         namespace, "<cell-1>")
     exec(compile(AGENT.read_text(), str(AGENT), "exec"), namespace)
     return namespace
 
@@ -75,6 +77,17 @@ def test_keyword_arguments_and_results_that_are_functions(kernel, tmp_path):
     assert bridge.decode(answer["result"], tmp_path) == ((1,), {"scale": 2.0})
     handle = bridge.decode(call(kernel, tmp_path / "h", "maker")["result"], tmp_path / "h")
     assert isinstance(handle, bridge.Handle) and handle.type == "function" and not handle.tf_function
+
+
+def test_batches_arrive_as_a_dataset_of_exactly_those_batches(kernel, tmp_path):
+    x, y = np.arange(10, dtype=np.float32), np.arange(10, 20, dtype=np.int64)
+    sent = [(x[i:i + 4], y[i:i + 4]) for i in range(0, 10, 4)]  # sizes 4, 4, 2
+    answer = call(kernel, tmp_path, "batches_of", bridge.Batches(sent))
+    received = bridge.decode(answer["result"], tmp_path)
+    assert len(list(tmp_path.glob("in*.npy"))) == 2, "one file per part, however many batches"
+    assert len(received) == len(sent)
+    for got, want in zip(received, sent):
+        assert all(g.dtype == w.dtype and np.array_equal(g, w) for g, w in zip(got, want))
 
 
 def test_errors_name_their_kind_and_the_function_they_came_from(kernel, tmp_path):

@@ -37,7 +37,7 @@ def test_gradescope_json_has_the_fields_gradescope_reads(tmp_path):
 def test_points_line_and_grade_cells():
     results = sample()
     assert reports.points_line(results) == "Points 19.5/42"
-    assert results.by_grade_cell() == {"mse": (7, 7), "fit_line": (2.5, 25), "on_device": (10, 10)}
+    assert results.subtotals() == {"mse": (7, 7), "fit_line": (2.5, 25), "on_device": (10, 10)}
 
 
 def test_junit_marks_failures_and_skips(tmp_path):
@@ -60,19 +60,19 @@ def cascade() -> Results:
     """A syntax error in mse: its own checks and train_step's fail through it; fit_line is a stub."""
     cell = Cell("def mse(a, b, x, y):\n    return tf.reduce_mean((a + b * x - y) ** 2\n", "solution", "mse", 7)
     raw = [
-        {"grade_id": "mse", "name": "mse: value", "points": 7, "score": 0, "status": "failed",
+        {"exercise": "mse", "name": "mse: value", "points": 7, "score": 0, "status": "failed",
          "message": "your code raised NameError: mse is not defined", "error": {"kind": "NameError", "message": "mse is not defined"}},
-        {"grade_id": "train_step", "name": "train_step: moves a", "points": 11, "score": 0, "status": "failed",
+        {"exercise": "train_step", "name": "train_step: moves a", "points": 11, "score": 0, "status": "failed",
          "message": "your code raised NameError: name 'mse' is not defined",
          "error": {"kind": "NameError", "message": "name 'mse' is not defined", "function": "train_step"}},
-        {"grade_id": "train_step", "name": "train_step: a scalar", "points": 3, "score": 3, "status": "passed", "message": ""},
-        {"grade_id": "fit_line", "name": "fit_line: least squares", "points": 20, "score": 0, "status": "failed",
+        {"exercise": "train_step", "name": "train_step: a scalar", "points": 3, "score": 3, "status": "passed", "message": ""},
+        {"exercise": "fit_line", "name": "fit_line: least squares", "points": 20, "score": 0, "status": "failed",
          "message": "your code raised NotImplementedError", "error": {"kind": "NotImplementedError", "function": "fit_line"}},
-        {"grade_id": "predict", "name": "predict: calls fit_line", "points": 5, "score": 0, "status": "failed",
+        {"exercise": "predict", "name": "predict: calls fit_line", "points": 5, "score": 0, "status": "failed",
          "message": "your code raised NotImplementedError", "error": {"kind": "NotImplementedError", "function": "fit_line"}},
     ]
     causes = diagnose(raw, [CellError(cell, "SyntaxError", "'(' was never closed (123.py, line 2)")], {"fit_line": {"fit_line"}})
-    tests = [TestResult(c["name"], c["score"], c["points"], c["status"], c["message"], c["grade_id"],
+    tests = [TestResult(c["name"], c["score"], c["points"], c["status"], c["message"], c["exercise"],
                         {"cause": c["cause"]} if "cause" in c else {}) for c in raw]
     return Results("02_gradient_tape", tests, 3.0, "your mse cell has a syntax error", causes=causes)
 

@@ -102,6 +102,18 @@ def test_environment_is_cleared(sandbox, monkeypatch):
     assert done.stdout.strip() == "None"
 
 
+@needs_bwrap
+@pytest.mark.parametrize("enabled", [True, False], ids=["sandboxed", "unsandboxed"])
+def test_tensorflow_gets_its_thread_budget_and_nothing_else_of_the_environment(tmp_path, monkeypatch, enabled):
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "7")  # the grader's own: a sandbox with a budget sets its own
+    sandbox = Sandbox(scratch=tmp_path / "s", runtime=tmp_path / "r", enabled=enabled, threads=1)
+    done = inside(sandbox, "import os; print([os.environ.get(v) for v in "
+                           "('OMP_NUM_THREADS', 'TF_NUM_INTRAOP_THREADS', 'TF_NUM_INTEROP_THREADS')])")
+    assert done.stdout.strip() == "['1', '1', '1']", done.stderr
+    inherited = Sandbox(scratch=tmp_path / "s", runtime=tmp_path / "r", enabled=enabled)
+    assert inherited.env() == {"TF_NUM_INTRAOP_THREADS": "7"}, "without a budget of its own, the grader's is passed on"
+
+
 def test_missing_bubblewrap_is_refused_with_instructions(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(SandboxUnavailable, match="apt-get install bubblewrap"):
