@@ -7,19 +7,19 @@ import json
 import os
 import signal
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
 
-from . import checks, notebooks
+from . import checkfork, checks, notebooks
 from .course import Course
 from .handshake import CELLS_LEFT_OUT, GraderSide
 from .kernel import BoundedClient, Watchdog
@@ -82,12 +82,13 @@ def die_with_parent() -> None:
 
 
 class CheckProcess:
-    """The hidden checks in their own pytest process, started early so its imports overlap execution."""
+    """The hidden checks in their own pytest process (forked from a warm one), started early so they overlap execution."""
 
     def __init__(self, course: Course, assignment_id: str, sandbox: Sandbox, private: Path, options: Options):
         # The report and the handshake are where the sandbox cannot reach: a submission must not
         # be able to write its own report or start the checks early.
         self.report = private / "report.json"
+        self.log = private / "checks.log"
         self.handshake = GraderSide()
         env = dict(os.environ)
         env.update({
@@ -99,40 +100,55 @@ class CheckProcess:
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",  # only the checks plugin, whatever else is installed
             **thread_env(options.threads),
-            **self.handshake.env(),
         })
         folder = course.root / "exercises" / assignment_id
-        # -P and an empty working folder: whatever folder the grader was started in (a student's
-        # repository, say), no file of it is imported by the checks.
-        command = [
-            sys.executable, "-P", "-m", "pytest", str(folder), "-p", "autograder.checks",
-            "-q", "--assert=plain", "-p", "no:cacheprovider", "--rootdir", str(folder),
-            "-c", str(folder.parent / "pytest.ini"),
-        ]
-        self.log = private / "checks.log"
-        self.process = subprocess.Popen(command, env=env, cwd=private, stdout=self.log.open("w"),
-                                        stderr=subprocess.STDOUT, preexec_fn=die_with_parent,
-                                        pass_fds=self.handshake.child_fds)
+        args = [str(folder), "-p", "autograder.checks", "-q", "--assert=plain", "-p", "no:cacheprovider",
+                "--rootdir", str(folder), "-c", str(folder.parent / "pytest.ini")]
+        # Forked in the private folder from a zygote that started as `python -P` in an empty one:
+        # whatever folder the grader was started in (a student's repository, say), no file of it is imported.
+        fork = partial(checkfork.Zygote.fork, args=args, env=env, cwd=private, log=self.log,
+                       exit_file=private / "checks.exit", fds=self.handshake.child_fds)
+        preload = checkfork.heavy_imports(folder)
+        try:
+            pid = fork(zygote(preload))
+        except OSError:  # the zygote died (killed from outside, say): a new one
+            pid = fork(zygote(preload, fresh=True))
+        self.process = checkfork.ChildChecks(pid, private / "checks.exit")
         self.handshake.started()
         self.timeout = options.limits.checks_seconds
+        self.finished = False
 
     def run(self, execution: Execution, revive: Callable[[], bool] = lambda: False) -> list[dict]:
         """Let the checks at the executed notebook; answer their requests for a fresh kernel; wait for their report."""
         self.handshake.ready(execution.ok, execution.message)
-        if not self.handshake.serve(self.timeout, revive):
-            self.process.kill()  # past the checks' time limit
-        self.process.wait()
+        self.finished = self.handshake.serve(self.timeout, revive)
+        if not self.finished:  # past the checks' time limit
+            self.close()
         raw = json.loads(self.report.read_text()) if self.report.exists() else []
-        if not raw or self.process.returncode not in (0, 1):  # pytest: 0 all passed, 1 some failed
+        returncode = self.process.returncode
+        if not raw or returncode not in (0, 1):  # pytest: 0 all passed, 1 some failed
             tail = self.log.read_text()[-2000:] if self.log.exists() else ""
-            raise RuntimeError(f"the hidden checks did not run (pytest exit {self.process.returncode}):\n{tail}")
+            raise RuntimeError(f"the hidden checks did not run (pytest exit {returncode}):\n{tail}")
         return raw
 
     def close(self) -> None:
-        if self.process.poll() is None:
+        """Kill the checks if they still run, and wait until their end of the handshake has closed."""
+        if not self.finished:
             self.process.kill()
-            self.process.wait()
+            self.finished = self.handshake.serve(10, lambda: False)
         self.handshake.close()
+
+
+ZYGOTES: dict[tuple[str, ...], checkfork.Zygote] = {}
+
+
+def zygote(preload: tuple[str, ...], fresh: bool = False) -> checkfork.Zygote:
+    """This process's warm check process for checks that import `preload` (one per grading worker)."""
+    if fresh or preload not in ZYGOTES or not ZYGOTES[preload].alive():
+        if preload in ZYGOTES:
+            ZYGOTES.pop(preload).close()
+        ZYGOTES[preload] = checkfork.Zygote(preload, die_with_parent)
+    return ZYGOTES[preload]
 
 
 def run_cells(client: BoundedClient, watchdog: Watchdog) -> int | None:

@@ -4,8 +4,10 @@ For each assignment's sample class (`sample_class/submitted/*/ID/`), from one ru
 
 - the class graded by `autograder grade-class --jobs N` and by `nbgrader autograde` (serial), each
   timed as a whole command: wall time, the whole machine's CPU time (from /proc/stat, so that
-  processes killed inside the sandbox count too), and peak memory per worker (the resident memory
-  of each pool worker's process tree: worker, sandboxed kernel and check process);
+  processes killed inside the sandbox count too; less this script's own, spent sampling), and
+  peak memory per worker (the proportional set size of each pool worker's process tree: worker,
+  check zygote and the checks forked from it, sandboxed kernel; pages shared after a fork count
+  once, split among their sharers);
 - with `--per-submission`, each notebook graded alone by `autograder grade` and executed plainly
   with nbclient; the difference is the grader's overhead beyond the student's own code.
 
@@ -60,7 +62,7 @@ def machine_busy_seconds() -> float:
 
 
 def tree_memory(process: psutil.Process) -> int:
-    """Resident memory of a process and all its descendants; 0 for a tree that is gone."""
+    """Proportional set size of a process and all its descendants; 0 for a tree that is gone."""
     try:
         tree = [process, *process.children(recursive=True)]
     except psutil.Error:
@@ -68,15 +70,15 @@ def tree_memory(process: psutil.Process) -> int:
     total = 0
     for p in tree:
         try:
-            total += p.memory_info().rss
+            total += p.memory_full_info().pss
         except psutil.Error:
             pass
     return total
 
 
 def measure(command: list[str], cwd: Path) -> Measure:
-    """Run a command to its end; sample memory every 100 ms, per child of the root (a pool worker) and in all."""
-    busy = machine_busy_seconds()
+    """Run a command to its end; sample memory every 250 ms, per child of the root (a pool worker) and in all."""
+    busy, own = machine_busy_seconds(), time.process_time()
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env=tool_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = peak_worker = 0
@@ -85,23 +87,23 @@ def measure(command: list[str], cwd: Path) -> Measure:
     def sample():
         nonlocal peak, peak_worker
         root = psutil.Process(process.pid)
-        while not done.wait(0.1):
+        while not done.wait(0.25):
             try:
                 children = root.children()
-                own = root.memory_info().rss
+                own_memory = root.memory_full_info().pss
             except psutil.Error:
                 break
             per_child = [tree_memory(child) for child in children]
             peak_worker = max([peak_worker, *per_child])
-            peak = max(peak, own + sum(per_child))
+            peak = max(peak, own_memory + sum(per_child))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     returncode = process.wait()
     wall = time.perf_counter() - start
-    cpu = machine_busy_seconds() - busy
     done.set()
     sampler.join()
+    cpu = machine_busy_seconds() - busy - (time.process_time() - own)
     if returncode != 0:
         raise RuntimeError(f"{' '.join(command[:4])} ... exited with {returncode}")
     return Measure(wall, cpu, peak_worker, peak)
