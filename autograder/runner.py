@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import shutil
-import sys
 import tempfile
 import time
 from contextlib import ExitStack
@@ -317,7 +316,7 @@ def grade(course: Course, assignment_id: str, submission: Path, options: Options
                 try:
                     session.run_until_stable(execution)
                     session.record_errors(execution)
-                    raw = checker.run(execution, session.revive) if execution.ok else checker.run(execution)
+                    raw = checker.run(execution, session.revive if execution.ok else lambda: False)
                 finally:
                     execution.peak_memory = session.close()
         finally:
