@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 # The check process's first code: imports, then one fork per request. Its argv: the control
@@ -34,6 +35,8 @@ from autograder.handshake import ENV_PIPES
 for name in sys.argv[2:]:
     __import__(name)
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped at once; each writes its own exit status
+prctl = ctypes.CDLL(None).prctl  # looked up before any fork: a child loads nothing
+zygote = os.getpid()
 while True:
     try:
         message, fds, _, _ = socket.recv_fds(control, 1 << 20, 4)
@@ -46,8 +49,12 @@ while True:
     if pid == 0:
         code = 3
         try:
-            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: never outlive the zygote
+            prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: never outlive the zygote
+            if os.getppid() != zygote:
+                os._exit(3)  # it died before the line above
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            for fd in fds:
+                os.set_inheritable(fd, False)  # a process the checks start never holds the handshake
             control.close()
             os.chdir(request["cwd"])
             os.environ.clear()
@@ -68,6 +75,7 @@ while True:
     control.send(json.dumps({"pid": pid}).encode())
 """
 
+FORK_SECONDS = 300  # for the zygote's imports (TensorFlow's take seconds) and then its answer
 MODULES_CHECKS_MAY_IMPORT = ("keras", "tensorflow", "h5py")
 IMPORT = re.compile(r"^\s*(?:import|from)\s+(%s)\b" % "|".join(MODULES_CHECKS_MAY_IMPORT), re.MULTILINE)
 GPU_FIXTURE = re.compile(r"^def test_\w+\([^)]*\b(?:gpu|has_gpu)\b", re.MULTILINE)
@@ -87,15 +95,16 @@ def heavy_imports(folder: Path) -> tuple[str, ...]:
 class Zygote:
     """A warm check process that forks one child per submission."""
 
-    def __init__(self, preload: tuple[str, ...], die_with_parent):
+    def __init__(self, preload: tuple[str, ...], env: dict[str, str], die_with_parent):
         self.preload = preload
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+        self.log = tempfile.TemporaryFile()  # what it says if it cannot start
         self.process = subprocess.Popen(
             [sys.executable, "-P", "-c", ZYGOTE, str(theirs.fileno()), *preload], pass_fds=[theirs.fileno()],
-            env=env, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=die_with_parent)
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **env}, cwd="/", stdin=subprocess.DEVNULL,
+            stdout=self.log, stderr=self.log, preexec_fn=die_with_parent)
         theirs.close()
+        ours.settimeout(FORK_SECONDS)
         self.control = ours
 
     def fork(self, args: list[str], env: dict[str, str], cwd: Path, log: Path, exit_file: Path,
@@ -103,9 +112,10 @@ class Zygote:
         """Start one submission's checks: the child's pid. Raises OSError if the zygote has died."""
         request = {"args": args, "env": env, "cwd": str(cwd), "log": str(log), "exit": str(exit_file)}
         socket.send_fds(self.control, [json.dumps(request).encode()], list(fds))
-        reply = self.control.recv(4096)
+        reply = self.control.recv(4096)  # socket.timeout, an OSError, when it hangs
         if not reply:
-            raise OSError("the check zygote has exited")
+            self.log.seek(0)
+            raise OSError(f"the check zygote has exited: {self.log.read()[-2000:].decode(errors='replace')}")
         return int(json.loads(reply)["pid"])
 
     def alive(self) -> bool:
@@ -116,6 +126,7 @@ class Zygote:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
+        self.log.close()
 
 
 class ChildChecks:

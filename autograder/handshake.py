@@ -49,6 +49,8 @@ class Line:
     def send(self, kind: str, **data) -> None:
         message = (json.dumps({"kind": kind, **data}) + "\n").encode()
         with self.lock:
+            if self.write_fd is None:
+                return  # closed here
             try:
                 os.write(self.write_fd, message)  # one small write: atomic on a pipe
             except (BrokenPipeError, OSError):
@@ -58,7 +60,7 @@ class Line:
         """The next message; None when none came within timeout (None: wait for ever) or the pipe closed."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while b"\n" not in self.buffer:
-            if self.closed:
+            if self.closed or self.read_fd is None:
                 return None
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not select.select([self.read_fd], [], [], left)[0]:
@@ -70,12 +72,12 @@ class Line:
         return json.loads(line)
 
     def close(self) -> None:
-        for fd in (self.read_fd, self.write_fd):
-            if fd is not None:
-                try:
+        """Close this end once: a number closed twice may by then be another file's."""
+        with self.lock:
+            for fd in (self.read_fd, self.write_fd):
+                if fd is not None:
                     os.close(fd)
-                except OSError:
-                    pass
+            self.read_fd = self.write_fd = None
 
 
 class GraderSide:
@@ -94,6 +96,7 @@ class GraderSide:
         """Once the check process holds its ends: close ours, so that its exit closes the pipe."""
         for fd in self.child_fds:
             os.close(fd)
+        self.child_fds = ()
 
     def ready(self, ok: bool, message: str) -> None:
         self.line.send(READY, ok=ok, message=message)
@@ -115,6 +118,8 @@ class GraderSide:
                 self.line.send(REVIVED, ok=ok)
 
     def close(self) -> None:
+        """Close our ends, and the check process's too if it never started."""
+        self.started()
         self.line.close()
 
 

@@ -100,7 +100,7 @@ class CheckProcess:
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",  # only the checks plugin, whatever else is installed
             **thread_env(options.threads),
         })
-        folder = course.root / "exercises" / assignment_id
+        folder = (course.root / "exercises" / assignment_id).resolve()  # the checks run in the private folder
         args = [str(folder), "-p", "autograder.checks", "-q", "--assert=plain", "-p", "no:cacheprovider",
                 "--rootdir", str(folder), "-c", str(folder.parent / "pytest.ini")]
         # Forked in the private folder from a zygote that started as `python -P` in an empty one:
@@ -109,13 +109,18 @@ class CheckProcess:
                        exit_file=private / "checks.exit", fds=self.handshake.child_fds)
         preload = checkfork.heavy_imports(folder)
         try:
-            pid = fork(zygote(preload))
-        except OSError:  # the zygote died (killed from outside, say): a new one
-            pid = fork(zygote(preload, fresh=True))
+            try:
+                pid = fork(zygote(preload, options.threads))
+            except OSError:  # the zygote died (killed from outside, say): a new one
+                pid = fork(zygote(preload, options.threads, fresh=True))
+        except BaseException:
+            self.handshake.close()
+            raise
         self.process = checkfork.ChildChecks(pid, private / "checks.exit")
         self.handshake.started()
         self.timeout = options.limits.checks_seconds
-        self.finished = False
+        self.finished = False  # the checks' end of the handshake has closed: the process has exited
+        self.closed = False
 
     def run(self, execution: Execution, revive: Callable[[], bool] = lambda: False) -> list[dict]:
         """Let the checks at the executed notebook; answer their requests for a fresh kernel; wait for their report."""
@@ -131,23 +136,30 @@ class CheckProcess:
         return raw
 
     def close(self) -> None:
-        """Kill the checks if they still run, and wait until their end of the handshake has closed."""
-        if not self.finished:
+        """Kill the checks if they still run, wait until their end of the handshake has closed; once."""
+        if self.closed:
+            return
+        self.closed = True
+        if not (self.finished or self.handshake.serve(0, lambda: False)):  # not a pid the zygote has reaped
             self.process.kill()
-            self.finished = self.handshake.serve(10, lambda: False)
+            self.handshake.serve(10, lambda: False)
         self.handshake.close()
 
 
-ZYGOTES: dict[tuple[str, ...], checkfork.Zygote] = {}
+ZYGOTES: dict[tuple, checkfork.Zygote] = {}
 
 
-def zygote(preload: tuple[str, ...], fresh: bool = False) -> checkfork.Zygote:
-    """This process's warm check process for checks that import `preload` (one per grading worker)."""
-    if fresh or preload not in ZYGOTES or not ZYGOTES[preload].alive():
-        if preload in ZYGOTES:
-            ZYGOTES.pop(preload).close()
-        ZYGOTES[preload] = checkfork.Zygote(preload, die_with_parent)
-    return ZYGOTES[preload]
+def zygote(preload: tuple[str, ...], threads: int, fresh: bool = False) -> checkfork.Zygote:
+    """This process's warm check process for checks that import `preload` (one per grading worker).
+
+    Its thread budget is set before NumPy loads its BLAS, which reads it once.
+    """
+    key = (preload, threads)
+    if fresh or key not in ZYGOTES or not ZYGOTES[key].alive():
+        if key in ZYGOTES:
+            ZYGOTES.pop(key).close()
+        ZYGOTES[key] = checkfork.Zygote(preload, thread_env(threads), die_with_parent)
+    return ZYGOTES[key]
 
 
 def run_cells(client: BoundedClient, watchdog: Watchdog) -> int | None:
@@ -181,7 +193,9 @@ class KernelRun:
 
     def start(self) -> int | None:
         """Run the cells; the index of the one that stopped the kernel (0 is the seed cell), else None."""
-        self.stack.enter_context(self.client.setup_kernel(stdout=self.log, stderr=self.log))
+        # cleanup_kc: nbclient cleans up a manager it was given only when asked to; without it, a worker
+        # that grades a whole class kept each kernel's zmq channels, 5 threads and 20 files a kernel.
+        self.stack.enter_context(self.client.setup_kernel(stdout=self.log, stderr=self.log, cleanup_kc=True))
         self.watchdog = Watchdog(self.client.km.pid(), self.limits, self.sandbox.scratch, on_gone=self.on_gone)
         self.watchdog.start()
         self.stack.callback(self.watchdog.kill, None)  # every process of the submission with it

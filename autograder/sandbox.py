@@ -45,11 +45,14 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP
 
 
 def thread_env(threads: int) -> dict[str, str]:
-    """Keeps TensorFlow's thread pools (and OpenMP's, under oneDNN) to `threads` threads each.
+    """Keeps TensorFlow's compute pools (and OpenMP's, under oneDNN) to `threads` threads each.
 
     Two kernels that each take every core fight: their spinning threads cost CPU and win nothing.
+    The inter-op pool keeps two threads at least: an op that blocks on another op could otherwise
+    wait for ever on a pool of one.
     """
-    return {name: str(threads) for name in THREAD_VARIABLES}
+    return {"OMP_NUM_THREADS": str(threads), "TF_NUM_INTRAOP_THREADS": str(threads),
+            "TF_NUM_INTEROP_THREADS": str(max(2, threads))}
 
 
 @dataclass

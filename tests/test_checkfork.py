@@ -31,7 +31,7 @@ def wait_for(path: Path, seconds: float = 60) -> None:
 def test_each_fork_starts_from_the_zygote_not_from_the_last_submission(tmp_path):
     (tmp_path / "checks").mkdir()
     (tmp_path / "checks" / "test_state.py").write_text(STATEFUL_CHECK)
-    zygote = checkfork.Zygote((), die_with_parent)
+    zygote = checkfork.Zygote((), {}, die_with_parent)
     try:
         for run in range(2):
             private = tmp_path / f"private{run}"
@@ -52,7 +52,7 @@ def test_each_fork_starts_from_the_zygote_not_from_the_last_submission(tmp_path)
 
 def test_a_killed_child_has_no_exit_status(tmp_path):
     (tmp_path / "test_sleeps.py").write_text("import time\n\ndef test_sleeps():\n    time.sleep(60)\n")
-    zygote = checkfork.Zygote((), die_with_parent)
+    zygote = checkfork.Zygote((), {}, die_with_parent)
     try:
         handshake = GraderSide()
         child = checkfork.ChildChecks(zygote.fork([str(tmp_path), "-q", "-p", "no:cacheprovider"], {}, tmp_path,

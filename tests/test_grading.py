@@ -61,6 +61,17 @@ def test_same_notebook_twice_gives_the_same_score(course):
     assert [(t.name, t.score) for t in first.tests] == [(t.name, t.score) for t in second.tests]
 
 
+def test_a_worker_keeps_no_files_or_threads_of_the_submissions_it_graded(course):
+    """A worker grades a whole class: what one grading opens must not pile up (zmq contexts did, 5 threads each)."""
+    source = course.assignment("02_gradient_tape").path("source")
+    grade(course, "02_gradient_tape", source)  # the first starts the warm check process
+    held = []
+    for _ in range(2):
+        grade(course, "02_gradient_tape", source)
+        held.append((len(os.listdir("/proc/self/fd")), len(os.listdir("/proc/self/task"))))
+    assert held[0] == held[1], f"(open files, threads) grew from {held[0]} to {held[1]}"
+
+
 def test_a_common_mistake_loses_exactly_its_points(course, tmp_path):
     """The lecture's slip of updating a alone: train_step's b check fails, and fit_line's with it."""
     nb = notebooks.read(course.assignment("02_gradient_tape").path("source"))

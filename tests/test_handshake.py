@@ -14,6 +14,7 @@ from autograder.handshake import ChecksSide, GraderSide, Line
 def ends():
     grader = GraderSide()
     to_checks_read, from_checks_write = grader.child_fds
+    grader.child_fds = ()  # this process plays the check process: its ends are the checks' now
     checks = ChecksSide(Line(read_fd=to_checks_read, write_fd=from_checks_write))
     yield grader, checks
     grader.close()
