@@ -1,11 +1,11 @@
 """Each submission's check process, forked from a warm one that has imported pytest, NumPy and Keras once.
 
 Starting Python, pytest and (for checks that load models) TensorFlow costs 0.5 to 4 s of CPU per
-submission. A zygote process pays it once per grading process: it is a fresh `python -P` in an
-empty folder that imports only the grader's own check modules and the libraries the hidden checks
-use, never runs a check and never sees a submission (with -P, no folder of the grader's is on its path). For each submission it forks a child, which
-takes that submission's environment, working folder and handshake pipes (sent over a Unix socket
-with SCM_RIGHTS) and runs pytest. So every submission's checks still start from the same clean
+submission. A zygote process pays it once per grading process: it is a fresh `python -P` started
+in `/` (so no folder of the grader's is on its path) that imports only the grader's own check
+modules and the libraries the hidden checks use, never runs a check and never sees a submission.
+For each submission it forks a child, which takes that submission's environment, working folder
+and handshake pipes (sent over a Unix socket with SCM_RIGHTS) and runs pytest. So every submission's checks still start from the same clean
 state, as a new process would, and nothing of one submission reaches another's.
 
 TensorFlow starts no thread pools at import, so forking after the import is safe; each child
@@ -96,7 +96,6 @@ class Zygote:
     """A warm check process that forks one child per submission."""
 
     def __init__(self, preload: tuple[str, ...], env: dict[str, str], die_with_parent):
-        self.preload = preload
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.log = tempfile.TemporaryFile()  # what it says if it cannot start
         self.process = subprocess.Popen(

@@ -53,7 +53,6 @@ def autograded_notebook(submission: Path, assignment: Assignment, results: Resul
     """
     release = notebooks.read(assignment.path("release"))
     nb = copy.deepcopy(release)
-    exercises = {exercise.grade_cell: exercise for exercise in assignment.exercises}
     try:
         found = match(read_submission(submission, within), release)
     except SubmissionError:
@@ -67,7 +66,7 @@ def autograded_notebook(submission: Path, assignment: Assignment, results: Resul
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
             if notebooks.is_grade(cell) and not notebooks.is_solution(cell):
-                exercise = exercises[gid].id if gid in exercises else gid  # a cell the course added to the release
+                exercise = known.id if (known := assignment.exercise(gid)) else gid  # else a cell the course added
                 score = by_cell.get(exercise, (0.0, 0.0))[0]
                 cell.outputs = [check_output(by_exercise.get(exercise, []), score, float(cell.metadata.nbgrader["points"]),
                                              results)]

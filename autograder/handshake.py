@@ -117,6 +117,10 @@ class GraderSide:
                 ok = revivals <= REVIVALS and bool(revive())
                 self.line.send(REVIVED, ok=ok)
 
+    @property
+    def closed(self) -> bool:
+        return self.line.read_fd is None
+
     def close(self) -> None:
         """Close our ends, and the check process's too if it never started."""
         self.started()

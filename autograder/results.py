@@ -73,14 +73,14 @@ class Results:
         return round(sum(t.max_score for t in self.tests), 2)
 
     def by_exercise(self) -> dict[str, list[TestResult]]:
-        """The tests grouped by exercise (grade cell), in the notebook's order."""
+        """The tests grouped by exercise (course.Exercise.id), in the notebook's order."""
         groups: dict[str, list[TestResult]] = {}
         for test in self.tests:
             groups.setdefault(test.exercise, []).append(test)
         return groups
 
     def subtotals(self) -> dict[str, tuple[float, float]]:
-        """(score, max score) per nbgrader grade cell: what goes into the gradebook."""
+        """(score, max score) per exercise: what goes into the gradebook under its grade cell."""
         return {gid: (round(sum(t.score for t in tests), 2), round(sum(t.max_score for t in tests), 2))
                 for gid, tests in self.by_exercise().items()}
 

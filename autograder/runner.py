@@ -11,7 +11,6 @@ import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -103,30 +102,23 @@ class CheckProcess:
         folder = (course.root / "exercises" / assignment_id).resolve()  # the checks run in the private folder
         args = [str(folder), "-p", "autograder.checks", "-q", "--assert=plain", "-p", "no:cacheprovider",
                 "--rootdir", str(folder), "-c", str(folder.parent / "pytest.ini")]
-        # Forked in the private folder from a zygote that started as `python -P` in an empty one:
-        # whatever folder the grader was started in (a student's repository, say), no file of it is imported.
-        fork = partial(checkfork.Zygote.fork, args=args, env=env, cwd=private, log=self.log,
-                       exit_file=private / "checks.exit", fds=self.handshake.child_fds)
-        preload = checkfork.heavy_imports(folder)
+        # Forked in the private folder from a zygote that started as `python -P`: whatever folder the
+        # grader was started in (a student's repository, say), no file of it is imported.
+        request = dict(args=args, env=env, cwd=private, log=self.log, exit_file=private / "checks.exit",
+                       fds=self.handshake.child_fds)
         try:
-            try:
-                pid = fork(zygote(preload, options.threads))
-            except OSError:  # the zygote died (killed from outside, say): a new one
-                pid = fork(zygote(preload, options.threads, fresh=True))
+            pid = fork_checks(checkfork.heavy_imports(folder), options.threads, request)
         except BaseException:
             self.handshake.close()
             raise
-        self.process = checkfork.ChildChecks(pid, private / "checks.exit")
+        self.process = checkfork.ChildChecks(pid, request["exit_file"])
         self.handshake.started()
         self.timeout = options.limits.checks_seconds
-        self.finished = False  # the checks' end of the handshake has closed: the process has exited
-        self.closed = False
 
     def run(self, execution: Execution, revive: Callable[[], bool] = lambda: False) -> list[dict]:
         """Let the checks at the executed notebook; answer their requests for a fresh kernel; wait for their report."""
         self.handshake.ready(execution.ok, execution.message)
-        self.finished = self.handshake.serve(self.timeout, revive)
-        if not self.finished:  # past the checks' time limit
+        if not self.handshake.serve(self.timeout, revive):  # past the checks' time limit
             self.close()
         raw = json.loads(self.report.read_text()) if self.report.exists() else []
         returncode = self.process.returncode
@@ -136,17 +128,24 @@ class CheckProcess:
         return raw
 
     def close(self) -> None:
-        """Kill the checks if they still run, wait until their end of the handshake has closed; once."""
-        if self.closed:
+        """Kill the checks if they still run and wait until they have ended; then close our ends. Once."""
+        if self.handshake.closed:
             return
-        self.closed = True
-        if not (self.finished or self.handshake.serve(0, lambda: False)):  # not a pid the zygote has reaped
+        if not self.handshake.serve(0, lambda: False):  # still running: the pid is still theirs
             self.process.kill()
             self.handshake.serve(10, lambda: False)
         self.handshake.close()
 
 
 ZYGOTES: dict[tuple, checkfork.Zygote] = {}
+
+
+def fork_checks(preload: tuple[str, ...], threads: int, request: dict) -> int:
+    """Fork one submission's checks from this process's zygote (a new zygote if it has died): their pid."""
+    try:
+        return zygote(preload, threads).fork(**request)
+    except OSError:  # the zygote died (killed from outside, say)
+        return zygote(preload, threads, fresh=True).fork(**request)
 
 
 def zygote(preload: tuple[str, ...], threads: int, fresh: bool = False) -> checkfork.Zygote:
@@ -258,7 +257,7 @@ class KernelSession:
                 execution.message = f"{where(culprit)} stopped the kernel ({why})" if culprit else \
                     f"the notebook could not be run to the end ({why})"
                 break
-            self.kept.remove(self.kept[stopped - 1])
+            del self.kept[stopped - 1]
             execution.notes.append(f"{where(culprit)} stopped the kernel ({why}) and was left out")
             self.sandbox.clear_scratch()  # what the left-out cell wrote goes with it
         execution.seconds = time.monotonic() - self.started
