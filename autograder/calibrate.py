@@ -7,7 +7,7 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
-from . import runner
+from . import forkserver, runner
 from .classroom import progress
 from .course import Course
 from .results import Results
@@ -42,7 +42,7 @@ def calibrate(course: Course, assignments: list[str], seeds: list[int], jobs: in
     """Grade each assignment's source notebook once per seed, as a student's submission is graded."""
     runs = []
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context, initializer=runner.die_with_parent) as pool, progress() as bar:
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context, initializer=forkserver.die_with_parent) as pool, progress() as bar:
         task = bar.add_task("calibrating", total=len(assignments) * len(seeds))
         futures = {pool.submit(runner.grade_in_worker, course.root, aid, course.assignment(aid).path("source"),
                                runner.Options(seed=seed, jobs=jobs)): (aid, seed)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import handoff, reports, runner
+from . import forkserver, handoff, reports, runner
 from .course import Assignment, Course
 from .results import Results, TestResult
 
@@ -91,7 +91,7 @@ def grade_class(course: Course, assignment_id: str, submitted: Path, out: Path, 
     graded: dict[str, Results] = {}
     failures: dict[str, str] = {}
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context, initializer=runner.die_with_parent) as pool, progress() as bar:
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context, initializer=forkserver.die_with_parent) as pool, progress() as bar:
         task = bar.add_task(f"grading {assignment_id}", total=len(work))
         futures = {pool.submit(runner.grade_in_worker, course.root, assignment_id, w.notebook, options, w.submitted): w
                    for w in work}

@@ -14,12 +14,16 @@ blocking read with a deadline, never a polling loop:
    after the heartbeat's grace (bridge.HEARTBEAT_GRACE_SECONDS).
 5. checks -> grader `revive`, after a call killed or wedged the kernel; grader -> checks `revived`
    {ok} once a fresh kernel has run the notebook again. At most REVIVALS times per submission.
-6. The checks write their report and exit; the grader kills every kernel and process of the submission.
+6. checks -> grader `python` {argv, folder, seconds}: run `python ARGV` in a fresh sandbox of its
+   own whose scratch is `folder`, a folder in the submission's scratch (a SavedModel the student's
+   code wrote is a graph that may read or write files); grader -> checks `ran` {code}, its exit
+   code (null: it could not be run).
+7. The checks write their report and exit; the grader kills every kernel and process of the submission.
 
 The grader owns every time limit: the notebook's (Limits.notebook_seconds, cells that stop the
 kernel left out at most CELLS_LEFT_OUT times) and the checks' (Limits.checks_seconds, counted from
-`ready`, revivals included). The check process waits without a limit of its own: if the grader
-dies, the pipe closes and the check process is killed with it (runner.die_with_parent).
+`ready`, revivals and sandboxed runs included). The check process waits without a limit of its own: if the grader
+dies, the pipe closes and the check process is killed with it (forkserver.die_with_parent).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ ENV_PIPES = "AUTOGRADER_HANDSHAKE"  # "READ_FD,WRITE_FD" in the check process
 CELLS_LEFT_OUT = 3  # cells that stopped the kernel while the notebook ran, each left out and the notebook run again
 REVIVALS = 5  # fresh kernels during the checks, one per call that killed one (02 calls make_line_data five times)
 
-READY, GONE, REVIVE, REVIVED = "ready", "gone", "revive", "revived"
+READY, GONE, REVIVE, REVIVED, PYTHON, RAN = "ready", "gone", "revive", "revived", "python", "ran"
 
 
 class Line:
@@ -81,7 +85,7 @@ class Line:
 
 
 class GraderSide:
-    """The grader's end: says `ready` and `gone`, answers `revive` requests until the checks finish."""
+    """The grader's end: says `ready` and `gone`, answers `revive` and `python` requests until the checks finish."""
 
     def __init__(self):
         to_checks_read, to_checks_write = os.pipe()  # not inheritable: the kernel never gets them
@@ -104,8 +108,9 @@ class GraderSide:
     def gone(self) -> None:
         self.line.send(GONE)
 
-    def serve(self, seconds: float, revive) -> bool:
-        """Answer `revive` with revive() until the checks close their end (True) or `seconds` pass (False)."""
+    def serve(self, seconds: float, revive, python=lambda argv, folder, seconds: None) -> bool:
+        """Answer `revive` with revive() and `python` with python(argv, folder, seconds), until the checks
+        close their end (True) or `seconds` pass (False)."""
         deadline = time.monotonic() + seconds
         revivals = 0
         while True:
@@ -116,6 +121,9 @@ class GraderSide:
                 revivals += 1
                 ok = revivals <= REVIVALS and bool(revive())
                 self.line.send(REVIVED, ok=ok)
+            elif message.get("kind") == PYTHON:
+                left = max(0.0, min(float(message.get("seconds", 0)), deadline - time.monotonic()))
+                self.line.send(RAN, code=python(list(map(str, message.get("argv", []))), str(message.get("folder")), left))
 
     @property
     def closed(self) -> bool:
@@ -128,7 +136,7 @@ class GraderSide:
 
 
 class ChecksSide:
-    """The check process's end: waits for `ready`, hears `gone`, asks for fresh kernels."""
+    """The check process's end: waits for `ready`, hears `gone`, asks for fresh kernels and sandboxed runs."""
 
     def __init__(self, line: Line):
         self.line = line
@@ -167,3 +175,14 @@ class ChecksSide:
             if message.get("kind") == REVIVED:  # a `gone` before it was about the old kernel
                 self.kernel_lost = False
                 return bool(message.get("ok"))
+
+    def python(self, argv: list[str], folder: str, seconds: float) -> int | None:
+        """`python ARGV` in a fresh sandbox whose scratch is `folder`: its exit code (None: not run)."""
+        self.line.send(PYTHON, argv=argv, folder=folder, seconds=seconds)
+        while True:
+            message = self.line.receive(None)
+            if message is None:
+                return None
+            if message.get("kind") == RAN:
+                return message.get("code")
+            self.kernel_lost = self.kernel_lost or message.get("kind") == GONE

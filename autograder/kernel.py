@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -18,9 +19,12 @@ from typing import Callable
 
 import psutil
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_output
 
+from . import forksandbox
+from .forkserver import Child
 from .notebooks import KERNEL_ARGUMENTS
 from .sandbox import Limits, Sandbox, with_file_limits
 
@@ -28,7 +32,10 @@ MAX_FILES = 20_000
 
 
 class SandboxedKernelManager(AsyncKernelManager):
-    """A python3 kernel started under bubblewrap, reached over unix sockets in the runtime folder."""
+    """A python3 kernel in the sandbox, reached over unix sockets in the runtime folder.
+
+    Started under bubblewrap, or forked from a warm zygote (ForkedProvisioner) where `sandbox.warm` says so.
+    """
 
     def __init__(self, sandbox: Sandbox, max_file_bytes: int, **kwargs):
         super().__init__(
@@ -40,9 +47,14 @@ class SandboxedKernelManager(AsyncKernelManager):
         )
         self.sandbox = sandbox
         self.max_file_bytes = max_file_bytes
+        if sandbox.enabled and sandbox.warm is not None:
+            self.provisioner = ForkedProvisioner(kernel_id=None, kernel_spec=self.kernel_spec, parent=self)
 
     def format_kernel_cmd(self, extra_arguments=None):
-        return with_file_limits(self.sandbox.wrap(super().format_kernel_cmd(extra_arguments)), self.max_file_bytes)
+        argv = super().format_kernel_cmd(extra_arguments)
+        if isinstance(self.provisioner, ForkedProvisioner):
+            return argv  # the provisioner forks it into the sandbox
+        return with_file_limits(self.sandbox.wrap(argv), self.max_file_bytes)
 
     @property
     def kernel_spec(self):
@@ -54,6 +66,56 @@ class SandboxedKernelManager(AsyncKernelManager):
     def pid(self) -> int | None:
         process = getattr(self.provisioner, "process", None)
         return process.pid if process is not None else None
+
+
+class ForkedKernel:
+    """A kernel forked into its sandbox, as jupyter_client sees a Popen: its pid is the sandbox's first process."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, child: Child):
+        self.child = child
+        self.pid = child.pid
+
+    def poll(self) -> int | None:
+        return self.child.poll()
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        return self.child.wait(timeout)
+
+    def send_signal(self, signum: int) -> None:
+        """Only the signals that end it: interrupts go by message, inside the sandbox."""
+        if signum in (signal.SIGTERM, signal.SIGKILL):
+            self.child.kill()
+
+    def kill(self) -> None:
+        self.child.kill()
+
+    terminate = kill
+
+
+class ForkedProvisioner(LocalProvisioner):
+    """Starts the kernel by forking it from this process's warm zygote into a fresh sandbox (forksandbox)."""
+
+    child: Child | None = None
+
+    async def launch_kernel(self, cmd: list[str], **kwargs):
+        km = self.parent
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            stdout, stderr = (kwargs[name].fileno() if hasattr(kwargs.get(name), "fileno") else devnull
+                              for name in ("stdout", "stderr"))
+            self.child = forksandbox.fork(km.sandbox, cmd[1:], km.max_file_bytes, stdout, stderr)  # cmd[0]: python
+        finally:
+            os.close(devnull)
+        self.process = ForkedKernel(self.child)
+        self.pid, self.pgid, self.cwd = self.child.pid, None, str(km.sandbox.scratch)
+        return self.connection_info
+
+    async def cleanup(self, restart: bool = False) -> None:
+        await super().cleanup(restart)
+        if self.child is not None:
+            self.child.close()
 
 
 @dataclass
@@ -85,7 +147,11 @@ def disk_usage(folder: Path, max_files: int) -> tuple[int, int]:
 
 
 class Watchdog(threading.Thread):
-    """Polls the sandbox's process tree and scratch folder; kills it past a memory, process, disk or time limit."""
+    """Polls the sandbox's process tree and scratch folder; kills it past a memory, process, disk or time limit.
+
+    Memory is the kernel's and what it started: not the sandbox's own first two processes (bubblewrap
+    or the forked entry, and the namespace's init), whose pages a forked kernel shares.
+    """
 
     def __init__(self, pid: int, limits: Limits, scratch: Path, interval: float = 0.1,
                  on_gone: Callable[[], None] | None = None):
@@ -121,7 +187,8 @@ class Watchdog(threading.Thread):
             memory = 0
             for process in processes:
                 try:
-                    memory += process.memory_info().rss
+                    if process is not self.root and process.ppid() != self.root.pid:
+                        memory += process.memory_info().rss
                 except psutil.NoSuchProcess:
                     pass
             self.peak_memory = max(self.peak_memory, memory)

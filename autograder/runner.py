@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
-import signal
 import shutil
 import tempfile
 import time
@@ -17,7 +15,7 @@ from typing import Callable
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
 
-from . import checkfork, checks, notebooks
+from . import checkfork, checks, forksandbox, forkserver, notebooks
 from .course import Course
 from .handshake import CELLS_LEFT_OUT, GraderSide
 from .kernel import BoundedClient, Watchdog
@@ -27,7 +25,6 @@ from .diagnose import CellError, diagnose, unchanged_stubs, where
 from .sanitize import Cell, SubmissionError, cells_to_run, notes, read_submission
 
 AGENT = Path(__file__).with_name("agent.py")
-PR_SET_PDEATHSIG = 1
 SEED_CELL = """import keras as _keras
 _keras.utils.set_random_seed({seed})
 del _keras"""
@@ -43,6 +40,7 @@ class Options:
     seed: int = 0
     gpu_skips: GpuSkipPolicy = GpuSkipPolicy()
     jobs: int = 1  # submissions graded at once on this machine: they share its cores
+    warm_kernels: bool = True  # fork kernels from a warm zygote where forksandbox can (as root), else bwrap
 
     @property
     def threads(self) -> int:
@@ -71,14 +69,6 @@ class Execution:
             "your notebook ran without errors"
 
 
-def die_with_parent() -> None:
-    """In a child process: be killed when the parent dies, so that nothing outlives a killed grader (Linux)."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
-
-
 class CheckProcess:
     """The hidden checks in their own pytest process (forked from a warm one), started early so they overlap execution."""
 
@@ -104,61 +94,40 @@ class CheckProcess:
                 "--rootdir", str(folder), "-c", str(folder.parent / "pytest.ini")]
         # Forked in the private folder from a zygote that started as `python -P`: whatever folder the
         # grader was started in (a student's repository, say), no file of it is imported.
-        request = dict(args=args, env=env, cwd=private, log=self.log, exit_file=private / "checks.exit",
-                       fds=self.handshake.child_fds)
+        # The zygote is the kernels' too where they are forked (`sandbox.warm`): one TensorFlow import a worker.
+        request = dict(args=args, env=env, cwd=str(private), log=str(self.log))
+        preload = sandbox.warm if sandbox.warm is not None else checkfork.PRELOAD + checkfork.heavy_imports(folder)
         try:
-            pid = fork_checks(checkfork.heavy_imports(folder), options.threads, request)
+            self.process = forkserver.fork(preload, forksandbox.zygote_env(sandbox), checkfork.ENTRY, request,
+                                           self.handshake.child_fds)
         except BaseException:
             self.handshake.close()
             raise
-        self.process = checkfork.ChildChecks(pid, request["exit_file"])
         self.handshake.started()
         self.timeout = options.limits.checks_seconds
 
-    def run(self, execution: Execution, revive: Callable[[], bool] = lambda: False) -> list[dict]:
-        """Let the checks at the executed notebook; answer their requests for a fresh kernel; wait for their report."""
+    def run(self, execution: Execution, session: KernelSession | None = None) -> list[dict]:
+        """Let the checks at the executed notebook; answer their requests for a fresh kernel or a sandboxed
+        run (none without a session); wait for their report."""
         self.handshake.ready(execution.ok, execution.message)
-        if not self.handshake.serve(self.timeout, revive):  # past the checks' time limit
-            self.close()
+        answers = (session.revive, session.python) if session else (lambda: False, lambda *request: None)
+        if not self.handshake.serve(self.timeout, *answers):  # past the checks' time limit
+            self.process.kill()
+        returncode = self.process.wait(10)
         raw = json.loads(self.report.read_text()) if self.report.exists() else []
-        returncode = self.process.returncode
         if not raw or returncode not in (0, 1):  # pytest: 0 all passed, 1 some failed
             tail = self.log.read_text()[-2000:] if self.log.exists() else ""
             raise RuntimeError(f"the hidden checks did not run (pytest exit {returncode}):\n{tail}")
         return raw
 
     def close(self) -> None:
-        """Kill the checks if they still run and wait until they have ended; then close our ends. Once."""
+        """Kill the checks if they still run, wait until they have ended, and close our ends. Once."""
         if self.handshake.closed:
             return
-        if not self.handshake.serve(0, lambda: False):  # still running: the pid is still theirs
-            self.process.kill()
-            self.handshake.serve(10, lambda: False)
+        self.process.kill()  # its pidfd names it even once the zygote has reaped it
+        self.process.wait(10)
         self.handshake.close()
-
-
-ZYGOTES: dict[tuple, checkfork.Zygote] = {}
-
-
-def fork_checks(preload: tuple[str, ...], threads: int, request: dict) -> int:
-    """Fork one submission's checks from this process's zygote (a new zygote if it has died): their pid."""
-    try:
-        return zygote(preload, threads).fork(**request)
-    except OSError:  # the zygote died (killed from outside, say)
-        return zygote(preload, threads, fresh=True).fork(**request)
-
-
-def zygote(preload: tuple[str, ...], threads: int, fresh: bool = False) -> checkfork.Zygote:
-    """This process's warm check process for checks that import `preload` (one per grading worker).
-
-    Its thread budget is set before NumPy loads its BLAS, which reads it once.
-    """
-    key = (preload, threads)
-    if fresh or key not in ZYGOTES or not ZYGOTES[key].alive():
-        if key in ZYGOTES:
-            ZYGOTES.pop(key).close()
-        ZYGOTES[key] = checkfork.Zygote(preload, thread_env(threads), die_with_parent)
-    return ZYGOTES[key]
+        self.process.close()
 
 
 def run_cells(client: BoundedClient, watchdog: Watchdog) -> int | None:
@@ -279,6 +248,18 @@ class KernelSession:
         except Exception:  # a kernel that cannot even start: the checks go on without one
             return False
 
+    def python(self, argv: list[str], folder: str, seconds: float) -> int | None:
+        """During the checks: `python ARGV` in a fresh sandbox of its own whose scratch is `folder`, a folder
+        in this submission's scratch; its exit code, or None when it could not be run."""
+        scratch = Path(folder).resolve()
+        if not scratch.is_relative_to(self.sandbox.scratch.resolve()) or not scratch.is_dir():
+            return None
+        try:
+            helper = replace(self.sandbox, scratch=scratch, runtime=scratch / ".run")
+            return helper.run(argv, seconds, self.options.limits.disk_bytes).returncode
+        except Exception:  # a sandbox that cannot start: the check gets no answer
+            return None
+
     def close(self) -> int:
         """Kill every kernel and what it started; the peak memory any of them used."""
         for kernel in self.runs:
@@ -300,6 +281,19 @@ def to_results(assignment, raw: list[dict], options: Options, seconds: float, ex
         margins, causes)
 
 
+def warm_imports(release, checks: Path, options: Options) -> tuple[str, ...] | None:
+    """What a worker's zygote imports once for this assignment's kernels and checks alike: ipykernel,
+    pytest, the grader's check modules, and the heavy libraries its notebook and its checks import.
+
+    None (each kernel starts under bubblewrap) where kernels cannot be forked into a sandbox here.
+    """
+    if not (options.sandbox and options.warm_kernels and forksandbox.available()):
+        return None
+    code = "\n".join(cell.source for cell in release.cells if cell.cell_type == "code")
+    return tuple(sorted({*forksandbox.PRELOAD, *checkfork.PRELOAD, *checkfork.heavy_imports_in(code),
+                         *checkfork.heavy_imports(checks)}))
+
+
 def grade(course: Course, assignment_id: str, submission: Path, options: Options | None = None,
           within: Path | None = None) -> Results:
     """Grade one submitted notebook for one assignment; never raises for a bad submission.
@@ -311,14 +305,16 @@ def grade(course: Course, assignment_id: str, submission: Path, options: Options
     start = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="ag-"))
     try:
+        release = notebooks.read(assignment.path("release"))
         sandbox = Sandbox(scratch=work / "scratch", runtime=work / "run", enabled=options.sandbox,
-                          threads=options.threads)
+                          threads=options.threads,
+                          warm=warm_imports(release, course.root / "exercises" / assignment_id, options))
         private = work / "private"
         private.mkdir()
         checker = CheckProcess(course, assignment_id, sandbox, private, options)
         try:
             try:
-                submitted, release = read_submission(submission, within), notebooks.read(assignment.path("release"))
+                submitted = read_submission(submission, within)
                 cells, stubs = cells_to_run(submitted, release), unchanged_stubs(submitted, release)
             except SubmissionError as err:
                 execution, stubs = Execution(ok=False, message=str(err)), {}
@@ -329,7 +325,7 @@ def grade(course: Course, assignment_id: str, submission: Path, options: Options
                 try:
                     session.run_until_stable(execution)
                     session.record_errors(execution)
-                    raw = checker.run(execution, session.revive if execution.ok else lambda: False)
+                    raw = checker.run(execution, session if execution.ok else None)
                 finally:
                     execution.peak_memory = session.close()
         finally:

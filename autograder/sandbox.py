@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +57,25 @@ def thread_env(threads: int) -> dict[str, str]:
             "TF_NUM_INTEROP_THREADS": str(max(2, threads))}
 
 
+@dataclass(frozen=True)
+class Mount:
+    """One entry of the sandbox's file system: what bubblewrap's option of the same name makes."""
+
+    kind: str  # tmpfs, proc, dev, ro-bind, bind, dev-bind, symlink
+    target: str
+    source: str = ""  # what a bind shows, or where a symlink points
+    size: int = 0  # a tmpfs's size in bytes
+
+    def bwrap(self) -> list[str]:
+        if self.kind == "tmpfs":
+            return ["--size", str(self.size), "--tmpfs", self.target]
+        if self.kind in ("proc", "dev"):
+            return [f"--{self.kind}", self.target]
+        if self.kind == "symlink":
+            return ["--symlink", self.source, self.target]
+        return [f"--{self.kind}", self.source, self.target]
+
+
 @dataclass
 class Sandbox:
     """A bubblewrap command line around a kernel, with a scratch folder and a runtime folder."""
@@ -64,6 +85,7 @@ class Sandbox:
     enabled: bool = True
     threads: int = 0  # 0: what this process was given (its THREAD_VARIABLES), if anything
     tmp_bytes: int = 512 * 1024**2  # the private /tmp lives in memory: keep it small
+    warm: tuple[str, ...] | None = None  # fork the kernel from a zygote that imported these (forksandbox), else bwrap
 
     @staticmethod
     def require() -> None:
@@ -103,49 +125,72 @@ class Sandbox:
             return thread_env(self.threads)
         return {name: os.environ[name] for name in THREAD_VARIABLES if name in os.environ}
 
-    def wrap(self, argv: list[str]) -> list[str]:
-        """The command that runs argv inside the sandbox (only with its thread budget when disabled)."""
-        if not self.enabled:
-            budget = [f"{name}={value}" for name, value in self.env().items()]
-            return ["env", *budget, *argv] if budget else argv
-        args = [
-            "bwrap",
-            "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent",
-            "--size", str(self.tmp_bytes), "--tmpfs", "/tmp",  # before the binds: a later mount hides an earlier one
-            "--proc", "/proc",
-            "--dev", "/dev",
-            "--ro-bind", "/usr", "/usr",
-            "--ro-bind", "/etc", "/etc",
-        ]
+    def mounts(self) -> list[Mount]:
+        """What the sandbox's file system holds, in order (a later mount hides an earlier one)."""
+        mounts = [Mount("tmpfs", "/tmp", size=self.tmp_bytes), Mount("proc", "/proc"), Mount("dev", "/dev"),
+                  Mount("ro-bind", "/usr", "/usr"), Mount("ro-bind", "/etc", "/etc")]
         for name in ("lib", "lib64", "bin", "sbin"):
             target = Path("/") / name
             if target.is_symlink():
-                args += ["--symlink", str(target.readlink()), str(target)]
+                mounts.append(Mount("symlink", str(target), str(target.readlink())))
             elif target.exists():
-                args += ["--ro-bind", str(target), str(target)]
-        for folder in self.python_dirs():
-            args += ["--ro-bind", str(folder), str(folder)]
-        for device in sorted(Path("/dev").glob("nvidia*")):   # a GPU, where the grader has one
-            args += ["--dev-bind", str(device), str(device)]
-        args += [
-            "--bind", str(self.scratch), str(self.scratch),
-            "--bind", str(self.runtime), str(self.runtime),
-            "--remount-ro", "/",                    # the folders bwrap made for the binds stay read-only
-            "--chdir", str(self.scratch),
-            "--clearenv",                           # no grader secrets or tokens inside
-            "--setenv", "PATH", f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-            "--setenv", "LANG", "C.UTF-8",
-            "--setenv", "HOME", str(self.scratch),
-            "--setenv", "TMPDIR", "/tmp",
-            "--setenv", "MPLCONFIGDIR", str(self.scratch / ".matplotlib"),
-            "--setenv", "PYTHONNOUSERSITE", "1",
-            "--setenv", "PYTHONHASHSEED", "0",
-            "--setenv", "TF_CPP_MIN_LOG_LEVEL", "2",
-        ]
-        for name, value in self.env().items():
+                mounts.append(Mount("ro-bind", str(target), str(target)))
+        mounts += [Mount("ro-bind", str(folder), str(folder)) for folder in self.python_dirs()]
+        mounts += [Mount("dev-bind", str(device), str(device))  # a GPU, where the grader has one
+                   for device in sorted(Path("/dev").glob("nvidia*"))]
+        return mounts + [Mount("bind", str(self.scratch), str(self.scratch)),
+                         Mount("bind", str(self.runtime), str(self.runtime))]
+
+    def environment(self) -> dict[str, str]:
+        """The whole environment inside: nothing of the grader's (no secrets or tokens) but the thread budget."""
+        return {
+            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "HOME": str(self.scratch),
+            "TMPDIR": "/tmp",
+            "MPLCONFIGDIR": str(self.scratch / ".matplotlib"),
+            "PYTHONNOUSERSITE": "1",
+            "PYTHONHASHSEED": "0",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            **self.env(),
+        }
+
+    def wrap(self, argv: list[str]) -> list[str]:
+        """The bubblewrap command that runs argv inside the sandbox (only with its thread budget when disabled)."""
+        if not self.enabled:
+            budget = [f"{name}={value}" for name, value in self.env().items()]
+            return ["env", *budget, *argv] if budget else argv
+        args = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+                "--die-with-parent"]
+        for mount in self.mounts():
+            args += mount.bwrap()
+        args += ["--remount-ro", "/", "--chdir", str(self.scratch), "--clearenv"]  # bwrap's folders stay read-only
+        for name, value in self.environment().items():
             args += ["--setenv", name, value]
         return args + ["--", *argv]
+
+    def run(self, argv: list[str], seconds: float, max_file_bytes: int) -> subprocess.CompletedProcess:
+        """`python ARGV` in this sandbox to its end, killed past `seconds` (returncode -9): under
+        bubblewrap, or forked from the warm zygote where `warm` says so."""
+        if self.warm is None or not self.enabled:
+            command = with_file_limits(self.wrap([sys.executable, *argv]), max_file_bytes)
+            try:
+                return subprocess.run(command, capture_output=True, text=True, timeout=seconds)
+            except subprocess.TimeoutExpired as late:
+                return subprocess.CompletedProcess(command, -9, late.stdout or "", late.stderr or "")
+        from . import forksandbox  # it builds on this module
+
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            child = forksandbox.fork(self, argv, max_file_bytes, out.fileno(), err.fileno())
+            try:
+                if child.wait(seconds) is None:
+                    child.kill()
+                returncode = child.wait()
+            finally:
+                child.close()
+            out.seek(0)
+            err.seek(0)
+            return subprocess.CompletedProcess(argv, returncode, out.read(), err.read())
 
 
 # Run as the sandbox's first process: no file may grow past the disk budget (a write fails with EFBIG;

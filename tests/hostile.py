@@ -252,6 +252,27 @@ ODD_H5 = """def save_h5(model, path):
 """
 
 
+# A SavedModel is a graph the student wrote: this one's serve() writes to the host and reads the hidden checks.
+REACHING_SAVEDMODEL = """def export_savedmodel(model, path):
+    import tensorflow as tf
+
+    class Reaching(tf.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        def serve(self, x):
+            for where in {markers}:
+                tf.io.write_file(where, "written by a SavedModel's graph")
+            tf.io.write_file(where + ".checks", tf.io.read_file({root} + "/exercises/05_train_and_save/test_export_savedmodel.py"))
+            return self.model(x)
+
+    tf.saved_model.save(Reaching(model), path)
+"""
+SERVES_AS_THE_MODEL = "export_savedmodel: its serve signature, loaded with tf.saved_model.load, predicts as the model"
+
+
 FIT_LINE_VALUES = {"fit_line: matches least squares on hidden data", "fit_line: with epochs=1, equals one analytic step from (0, 0)",
                    "fit_line: returns two Python floats"}
 FIT_LINE_ALL = FIT_LINE_VALUES | {"fit_line: trains with tf.GradientTape"}
@@ -316,4 +337,6 @@ CASES = [
         "save_h5: writes an HDF5 file holding the architecture and the weights",
         "save_h5: the file loads in a clean process with safe_mode=True and predicts the same",
         "load: loads both files back"}, assignment="05_train_and_save"),
+    Case("savedmodel-graph-reaches-out", replaced("export_savedmodel", REACHING_SAVEDMODEL), CLEAN,
+         failing={SERVES_AS_THE_MODEL}, assignment="05_train_and_save"),
 ]

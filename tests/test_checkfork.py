@@ -1,13 +1,10 @@
 """The warm check process: each submission's checks run in a fresh fork, which starts clean."""
 
-import time
 from pathlib import Path
 
-import pytest
-
 from autograder import checkfork
+from autograder.forkserver import Zygote
 from autograder.handshake import GraderSide
-from autograder.runner import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,29 +19,27 @@ def test_starts_clean():
 """
 
 
-def wait_for(path: Path, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not path.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+def fork_checks(zygote, folder, env, cwd, handshake):
+    request = dict(args=[str(folder), "-q", "-p", "no:cacheprovider"], env=env, cwd=str(cwd), log=str(cwd / "log"))
+    child = zygote.fork(checkfork.ENTRY, request, handshake.child_fds)
+    handshake.started()
+    return child
 
 
 def test_each_fork_starts_from_the_zygote_not_from_the_last_submission(tmp_path):
     (tmp_path / "checks").mkdir()
     (tmp_path / "checks" / "test_state.py").write_text(STATEFUL_CHECK)
-    zygote = checkfork.Zygote((), {}, die_with_parent)
+    zygote = Zygote(checkfork.PRELOAD, {})
     try:
         for run in range(2):
             private = tmp_path / f"private{run}"
             private.mkdir()
             handshake = GraderSide()
-            child = checkfork.ChildChecks(zygote.fork(
-                [str(tmp_path / "checks"), "-q", "-p", "no:cacheprovider"], {"EXPECTED_CWD": str(private)},
-                private, private / "log", private / "exit", handshake.child_fds), private / "exit")
-            handshake.started()
+            child = fork_checks(zygote, tmp_path / "checks", {"EXPECTED_CWD": str(private)}, private, handshake)
             assert handshake.serve(60, lambda: False), "the pipe closes when the child exits"
-            wait_for(private / "exit")
-            assert child.returncode == 0, (private / "log").read_text()
+            assert child.wait(10) == 0, (private / "log").read_text()
             handshake.close()
+            child.close()
         assert zygote.alive()
     finally:
         zygote.close()
@@ -52,17 +47,16 @@ def test_each_fork_starts_from_the_zygote_not_from_the_last_submission(tmp_path)
 
 def test_a_killed_child_has_no_exit_status(tmp_path):
     (tmp_path / "test_sleeps.py").write_text("import time\n\ndef test_sleeps():\n    time.sleep(60)\n")
-    zygote = checkfork.Zygote((), {}, die_with_parent)
+    zygote = Zygote(checkfork.PRELOAD, {})
     try:
         handshake = GraderSide()
-        child = checkfork.ChildChecks(zygote.fork([str(tmp_path), "-q", "-p", "no:cacheprovider"], {}, tmp_path,
-                                                  tmp_path / "log", tmp_path / "exit", handshake.child_fds),
-                                      tmp_path / "exit")
-        handshake.started()
-        assert not handshake.serve(1, lambda: False)
+        child = fork_checks(zygote, tmp_path, {}, tmp_path, handshake)
+        assert not handshake.serve(1, lambda: False) and child.poll() is None
         child.kill()
-        assert handshake.serve(10, lambda: False) and child.returncode is None
+        assert handshake.serve(10, lambda: False) and child.wait(10) == -9
+        child.kill()  # once it has ended and been reaped, its pidfd still names it: no one else is hit
         handshake.close()
+        child.close()
     finally:
         zygote.close()
 

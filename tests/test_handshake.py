@@ -71,3 +71,22 @@ def test_serve_gives_up_at_its_deadline_and_ready_fails_when_the_grader_is_gone(
     os.close(grader.line.write_fd)
     grader.line.write_fd = None
     assert checks.wait_ready()["ok"] is False
+
+
+def test_a_sandboxed_run_is_answered_with_its_exit_code_within_the_checks_time(ends):
+    grader, checks = ends
+    asked = []
+
+    def python(argv, folder, seconds):
+        grader.gone()  # the kernel may die meanwhile: the checks hear it after the answer
+        asked.append((argv, folder, seconds))
+        return 3
+
+    server = threading.Thread(target=grader.serve, args=(30, lambda: False, python))
+    server.start()
+    assert checks.python(["-c", "pass"], "/scratch/call", 600) == 3
+    assert checks.gone(), "a gone said while the run was answered is kept"
+    assert asked[0][:2] == (["-c", "pass"], "/scratch/call") and asked[0][2] <= 30, "never past the checks' own time"
+    os.close(checks.line.write_fd)
+    checks.line.write_fd = None
+    server.join(10)

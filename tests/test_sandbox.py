@@ -1,29 +1,34 @@
-"""The sandbox itself, with real bubblewrap: what code inside can and cannot see or do."""
+"""The sandbox itself, built both ways (real bubblewrap, and forked from a warm zygote): what code inside
+can and cannot see or do."""
 
 import os
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 
 import pytest
 
-from autograder.sandbox import INSTALL_HINT, Sandbox, SandboxUnavailable, with_file_limits
+from autograder import forksandbox
+from autograder.sandbox import INSTALL_HINT, Sandbox, SandboxUnavailable
 
 needs_bwrap = pytest.mark.skipif(
     shutil.which("bwrap") is None and not os.environ.get("CI"),
     reason="bubblewrap is not installed here (CI installs it)",
 )
+BUILDERS = [pytest.param(None, id="bubblewrap"),
+            pytest.param((), id="forked", marks=pytest.mark.skipif(
+                not forksandbox.available() and not os.environ.get("CI"), reason="forking into a sandbox needs root"))]
 
 
-@pytest.fixture
-def sandbox(tmp_path):
-    return Sandbox(scratch=tmp_path / "scratch", runtime=tmp_path / "run")
+@pytest.fixture(params=BUILDERS)
+def sandbox(tmp_path, request):
+    return Sandbox(scratch=tmp_path / "scratch", runtime=tmp_path / "run", warm=request.param)
 
 
-def inside(sandbox, code: str) -> subprocess.CompletedProcess:
-    return subprocess.run(sandbox.wrap([sys.executable, "-c", code]), capture_output=True, text=True, timeout=60)
+def inside(sandbox, code: str, max_file_bytes: int = 2**30) -> subprocess.CompletedProcess:
+    """`python -c code` in the sandbox, as the grader starts a kernel there: under bubblewrap, or forked."""
+    return sandbox.run(["-c", code], 60, max_file_bytes)
 
 
 @needs_bwrap
@@ -104,9 +109,11 @@ def test_environment_is_cleared(sandbox, monkeypatch):
 
 @needs_bwrap
 @pytest.mark.parametrize("enabled", [True, False], ids=["sandboxed", "unsandboxed"])
-def test_tensorflow_gets_its_thread_budget_and_nothing_else_of_the_environment(tmp_path, monkeypatch, enabled):
+@pytest.mark.parametrize("warm", BUILDERS)
+def test_tensorflow_gets_its_thread_budget_and_nothing_else_of_the_environment(tmp_path, monkeypatch, enabled, warm):
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "7")  # the grader's own: a sandbox with a budget sets its own
-    sandbox = Sandbox(scratch=tmp_path / "s", runtime=tmp_path / "r", enabled=enabled, threads=1)
+    sandbox = Sandbox(scratch=tmp_path / "s", runtime=tmp_path / "r", enabled=enabled, threads=1,
+                      warm=warm if enabled else None)
     done = inside(sandbox, "import os; print([os.environ.get(v) for v in "
                            "('OMP_NUM_THREADS', 'TF_NUM_INTRAOP_THREADS', 'TF_NUM_INTEROP_THREADS')])")
     assert done.stdout.strip() == "['1', '1', '2']", done.stderr
@@ -146,6 +153,5 @@ def test_file_sizes_are_capped_and_no_core_is_dumped(sandbox):
             "try:\n    with open('big', 'wb') as f:\n        f.write(b'x' * 8192)\n    print('wrote')\n"
             "except OSError as err:\n    print(err.errno)\n"
             "print(resource.getrlimit(resource.RLIMIT_CORE)[0])")
-    done = subprocess.run(with_file_limits(sandbox.wrap([sys.executable, "-c", code]), 4096),
-                          capture_output=True, text=True, timeout=60)
+    done = inside(sandbox, code, max_file_bytes=4096)
     assert done.stdout.split() == ["27", "0"], done.stderr  # EFBIG: the file may not pass the cap

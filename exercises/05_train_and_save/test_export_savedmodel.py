@@ -1,15 +1,10 @@
-import shutil
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 from autograder.bridge import ScratchFile
-from autograder.sandbox import Sandbox
 
-# Run in a fresh process inside the sandbox: a SavedModel is a graph that the student's code wrote,
-# and a graph can hold operations that read or write files.
+# Run by the grader in a fresh sandbox of its own: a SavedModel is a graph that the student's code
+# wrote, and a graph can hold operations that read or write files.
 SERVE = """import sys
 import numpy as np
 import tensorflow as tf
@@ -24,17 +19,12 @@ def exported(submission, reference):
     return submission.call("export_savedmodel", model, ScratchFile("exported")).folder / "exported"
 
 
-def served(folder, points) -> np.ndarray | None:
+def served(grader, folder, points) -> np.ndarray | None:
     """What the SavedModel's serve signature predicts for points, or None when it cannot be loaded or called."""
     work = folder.parent
     np.save(work / "points.npy", points, allow_pickle=False)
-    sandbox = Sandbox(scratch=work, runtime=work / ".serve", enabled=shutil.which("bwrap") is not None)
-    command = [sys.executable, "-I", "-c", SERVE, str(folder), str(work / "points.npy"), str(work / "served.npy")]
-    try:
-        done = subprocess.run(sandbox.wrap(command), capture_output=True, timeout=120)
-    except subprocess.TimeoutExpired:
-        return None
-    if done.returncode != 0 or not (work / "served.npy").is_file():
+    code = grader.python(["-c", SERVE, str(folder), str(work / "points.npy"), str(work / "served.npy")], str(work), 120)
+    if code != 0 or not (work / "served.npy").is_file():
         return None
     return np.load(work / "served.npy", allow_pickle=False)
 
@@ -47,10 +37,10 @@ def test_folder(exported):
 
 
 @pytest.mark.points(7)
-def test_serves_the_models_predictions(exported, reference):
+def test_serves_the_models_predictions(exported, reference, grader):
     """export_savedmodel: its serve signature, loaded with tf.saved_model.load, predicts as the model"""
     model, points = reference
-    predictions = served(exported, points)
+    predictions = served(grader, exported, points)
     assert predictions is not None, "the folder should load with tf.saved_model.load and answer serve(x)"
     assert predictions.shape == (len(points), 1) and np.allclose(predictions, model.predict(points, verbose=0), atol=1e-5), \
         "serve(x) should predict what the model given to export_savedmodel predicts"
