@@ -17,6 +17,7 @@ thread pools at import, so forking after the import is safe; each child creates 
 
 from __future__ import annotations
 
+import array
 import ctypes
 import gc
 import importlib
@@ -34,6 +35,7 @@ from typing import Callable
 PR_SET_PDEATHSIG = 1
 FORK_SECONDS = 300  # for the zygote's imports (TensorFlow's take seconds) and then its answer
 MAX_FDS = 8  # file descriptors sent with one request
+MAX_REQUEST = 1 << 20  # bytes
 LIBC = ctypes.CDLL(None, use_errno=True)  # looked up before any fork: a child loads nothing to die with its parent
 
 
@@ -47,10 +49,26 @@ def entry(name: str) -> Callable[[dict, list[int]], int]:
     return getattr(importlib.import_module(module), function)
 
 
+def receive(control: socket.socket, buffer: bytearray) -> tuple[int, list[int]]:
+    """One request into buffer: its length (0: the grader is gone) and the descriptors sent with it."""
+    size, ancillary, _, _ = control.recvmsg_into([buffer], socket.CMSG_SPACE(MAX_FDS * array.array("i").itemsize))
+    fds = array.array("i")
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
+    return size, list(fds)
+
+
 def serve(control: socket.socket) -> None:
-    """The zygote's loop: one child per request, each reaped when its pidfd says it has ended."""
+    """The zygote's loop: one child per request, each reaped when its pidfd says it has ended.
+
+    A request is read into one buffer, parsed only in the child, and wiped once the child is forked:
+    a check's request carries the grader's environment, and every later kernel starts as a copy of
+    this process's memory.
+    """
     zygote = os.getpid()
     children: dict[int, int] = {}  # pidfd -> pid
+    buffer = bytearray(MAX_REQUEST)
     while True:
         ready = select.select([control, *children], [], [])[0]
         for pidfd in ready:
@@ -60,10 +78,10 @@ def serve(control: socket.socket) -> None:
         if control not in ready:
             continue
         try:
-            message, fds, _, _ = socket.recv_fds(control, 1 << 20, MAX_FDS)
+            size, fds = receive(control, buffer)
         except OSError:
             break
-        if not message:
+        if not size:
             break  # the grader is gone
         status, *given = fds
         pid = os.fork()
@@ -76,7 +94,7 @@ def serve(control: socket.socket) -> None:
                 control.close()
                 for pidfd in children:
                     os.close(pidfd)
-                request = json.loads(message)
+                request = json.loads(buffer[:size])
                 code = entry(request.pop("entry"))(request, given)
             except BaseException:
                 traceback.print_exc()
@@ -85,6 +103,7 @@ def serve(control: socket.socket) -> None:
                     os.write(status, str(code).encode())
                 finally:
                     os._exit(code)
+        buffer[:size] = bytes(size)
         pidfd = os.pidfd_open(pid)
         children[pidfd] = pid
         socket.send_fds(control, [json.dumps({"pid": pid}).encode()], [pidfd])

@@ -6,7 +6,7 @@ For each assignment's sample class (`sample_class/submitted/*/ID/`), from one ru
   timed as a whole command: wall time, the whole machine's CPU time (from /proc/stat, so that
   processes killed inside the sandbox count too; less this script's own, spent sampling), and
   peak memory per worker (the proportional set size of each pool worker's process tree: worker,
-  check zygote and the checks forked from it, sandboxed kernel; pages shared after a fork count
+  zygote and the kernels and checks forked from it (or kernels under bubblewrap); pages shared after a fork count
   once, split among their sharers);
 - with `--per-submission`, each notebook graded alone by `autograder grade` and executed plainly
   with nbclient; the difference is the grader's overhead beyond the student's own code.

@@ -1,15 +1,18 @@
 """The sandbox itself, built both ways (real bubblewrap, and forked from a warm zygote): what code inside
 can and cannot see or do."""
 
+import hashlib
 import os
 import shutil
 import socket
 import subprocess
 import threading
+import uuid
+from dataclasses import asdict
 
 import pytest
 
-from autograder import forksandbox
+from autograder import forksandbox, forkserver
 from autograder.sandbox import INSTALL_HINT, Sandbox, SandboxUnavailable
 
 needs_bwrap = pytest.mark.skipif(
@@ -155,3 +158,43 @@ def test_file_sizes_are_capped_and_no_core_is_dumped(sandbox):
             "print(resource.getrlimit(resource.RLIMIT_CORE)[0])")
     done = inside(sandbox, code, max_file_bytes=4096)
     assert done.stdout.split() == ["27", "0"], done.stderr  # EFBIG: the file may not pass the cap
+
+
+# Searches this process's writable memory for "SECRET-" and 32 hex digits whose hash is the one given:
+# the code holds the hash, never the secret.
+MEMORY_SCAN = """import hashlib, re
+found = 0
+with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as mem:
+    for line in maps:
+        fields = line.split()
+        if fields[1].startswith("rw"):
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            try:
+                mem.seek(start)
+                chunk = mem.read(end - start)
+            except OSError:
+                continue
+            found += sum(hashlib.sha256(m.group()).hexdigest() == {digest!r}
+                         for m in re.finditer(rb"SECRET-[0-9a-f]{{32}}", chunk))
+print(found)
+"""
+
+
+@needs_bwrap
+@pytest.mark.skipif(not forksandbox.available() and not os.environ.get("CI"), reason="forking into a sandbox needs root")
+def test_a_forked_kernel_finds_no_trace_of_what_the_zygote_was_asked_before(tmp_path):
+    """A check's request passes through the zygote with the grader's environment; a kernel forked later
+    starts as a copy of the zygote's memory and must not find it there (the secret lies past where the
+    kernel's own, shorter request is read)."""
+    sandbox = Sandbox(scratch=tmp_path / "scratch", runtime=tmp_path / "run", warm=())
+    secret = f"SECRET-{uuid.uuid4().hex}"
+    request = dict(mounts=[asdict(mount) for mount in sandbox.mounts()], env=sandbox.environment(),
+                   cwd=str(sandbox.scratch), root=str(forksandbox.zygote_home() / "root"), argv=["-c", "pass"],
+                   max_file_bytes=2**20, grader_environment={"PATH": "/x" * 10_000, "GITHUB_TOKEN": secret})
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    earlier = forkserver.fork((), forksandbox.zygote_env(sandbox), forksandbox.ENTRY, request, [devnull, devnull])
+    assert earlier.wait(60) == 0
+    earlier.close()
+    os.close(devnull)
+    scan = inside(sandbox, MEMORY_SCAN.format(digest=hashlib.sha256(secret.encode()).hexdigest()))
+    assert scan.stdout.strip() == "0", scan.stderr
