@@ -34,5 +34,6 @@ c.Autograder.output_bytes = 1_000_000  # output kept per notebook; the rest is d
 c.Autograder.disk_gib = 1  # files in scratch, all together (and the largest single file)
 c.Autograder.checks_timeout = 900  # seconds for the hidden checks of one submission
 c.Autograder.threads = 0  # TensorFlow threads per kernel; 0: the machine's cores shared among --jobs
+c.Autograder.cold_kernels = False  # True: every kernel starts under bubblewrap, not forked from a warm zygote
 c.Autograder.gpu_skip_withholds = False  # True: a GPU check skipped for want of a GPU earns nothing
 c.Autograder.seed = 0  # grading seed for the hidden inputs: keep it fixed for a term

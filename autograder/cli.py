@@ -90,6 +90,7 @@ def grading_options(args, course: Course):
     limits = Limits(**{field: type(getattr(defaults, field))(float(setting(name, getattr(defaults, field) / unit)) * unit)
                        for name, (field, unit, _) in LIMIT_SETTINGS.items()})
     return runner.Options(limits=limits, sandbox=not no_sandbox, seed=int(setting("seed", 0)),
+                          warm_kernels=not setting("cold_kernels", False),
                           gpu_skips=GpuSkipPolicy(earns=not setting("gpu_skip_withholds", False)))
 
 
@@ -141,6 +142,8 @@ def add_grading_options(p) -> None:
     p.add_argument("--seed", type=int, help="grading seed for the hidden inputs (default 0)")
     p.add_argument("--no-sandbox", action="store_const", const=True, default=None,
                    help="run without bubblewrap (trusted notebooks only)")
+    p.add_argument("--cold-kernels", action="store_const", const=True, default=None,
+                   help="start every kernel under bubblewrap instead of forking it warm (slower)")
     p.add_argument("--gpu-skip-withholds", action=argparse.BooleanOptionalAction, default=None,
                    help="GPU checks skipped for want of a GPU earn nothing (default: they earn their points)")
     defaults = Limits()

@@ -15,7 +15,8 @@ builds what `Sandbox.wrap` asks of bubblewrap, from the same `Sandbox.mounts()` 
 5. only stdout and stderr kept open; the environment replaced; then `python ARGV` is run.
 
 It needs root (as bubblewrap does when it runs without user namespaces, which is how CI and this
-kit's machines run it); elsewhere kernels start under bubblewrap. The zygote's own environment is
+kit's machines run it) and a trial sandbox that runs (available()); elsewhere, or with
+`--cold-kernels`, kernels start under bubblewrap. The zygote's own environment is
 the sandbox's (no secrets of the grader's), and it dies with the grader.
 """
 
@@ -26,6 +27,7 @@ import atexit
 import ctypes
 import fcntl
 import functools
+import json
 import os
 import platform
 import resource
@@ -33,6 +35,7 @@ import runpy
 import shutil
 import socket
 import struct
+import subprocess
 import sys
 import tempfile
 import traceback
@@ -57,9 +60,25 @@ PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus")  # bubblewrap's list: th
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 
 
+# `python -c pass` in a trial sandbox, through the same entry a zygote's child calls.
+TRIAL = "import json, sys\nfrom autograder import forksandbox\nsys.exit(forksandbox.run(json.loads(sys.argv[1]), [1, 2]))"
+
+
+@functools.cache
 def available() -> bool:
-    """Whether kernels can be forked into this sandbox here: Linux, root, a known pivot_root."""
-    return sys.platform == "linux" and os.geteuid() == 0 and SYS_PIVOT_ROOT is not None
+    """Whether kernels can be forked into this sandbox here: Linux, root, and a trial sandbox that runs
+    (a container may give root without the right to mount or unshare). Asked once per process."""
+    if not (sys.platform == "linux" and os.geteuid() == 0 and SYS_PIVOT_ROOT is not None):
+        return False
+    with tempfile.TemporaryDirectory(prefix="ag-trial-") as folder:
+        sandbox = Sandbox(scratch=Path(folder) / "scratch", runtime=Path(folder) / "run", enabled=False)
+        (Path(folder) / "root").mkdir()
+        trial = request(sandbox, ["-c", "pass"], 2**20, Path(folder) / "root")
+        try:
+            return subprocess.run([sys.executable, "-P", "-c", TRIAL, json.dumps(trial)], cwd="/",
+                                  capture_output=True, timeout=60).returncode == 0
+        except subprocess.TimeoutExpired:
+            return False
 
 
 def call(result: int, what: str) -> None:
@@ -262,8 +281,13 @@ def zygote_env(sandbox: Sandbox) -> dict[str, str]:
     return {**sandbox.environment(), "HOME": str(home), "MPLCONFIGDIR": str(home)}
 
 
+def request(sandbox: Sandbox, argv: list[str], max_file_bytes: int, root: Path) -> dict:
+    """What run() needs to build `sandbox` on the empty folder `root` and run `python ARGV` in it."""
+    return dict(mounts=[asdict(mount) for mount in sandbox.mounts()], env=sandbox.environment(),
+                cwd=str(sandbox.scratch), root=str(root), argv=argv, max_file_bytes=max_file_bytes)
+
+
 def fork(sandbox: Sandbox, argv: list[str], max_file_bytes: int, stdout: int, stderr: int) -> forkserver.Child:
     """`python ARGV` in a fresh sandbox, forked from this process's zygote that imported `sandbox.warm`."""
-    request = dict(mounts=[asdict(mount) for mount in sandbox.mounts()], env=sandbox.environment(),
-                   cwd=str(sandbox.scratch), root=str(zygote_home() / "root"), argv=argv, max_file_bytes=max_file_bytes)
-    return forkserver.fork(tuple(sandbox.warm or ()), zygote_env(sandbox), ENTRY, request, [stdout, stderr])
+    return forkserver.fork(tuple(sandbox.warm or ()), zygote_env(sandbox), ENTRY,
+                           request(sandbox, argv, max_file_bytes, zygote_home() / "root"), [stdout, stderr])

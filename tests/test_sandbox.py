@@ -8,7 +8,6 @@ import socket
 import subprocess
 import threading
 import uuid
-from dataclasses import asdict
 
 import pytest
 
@@ -188,9 +187,8 @@ def test_a_forked_kernel_finds_no_trace_of_what_the_zygote_was_asked_before(tmp_
     kernel's own, shorter request is read)."""
     sandbox = Sandbox(scratch=tmp_path / "scratch", runtime=tmp_path / "run", warm=())
     secret = f"SECRET-{uuid.uuid4().hex}"
-    request = dict(mounts=[asdict(mount) for mount in sandbox.mounts()], env=sandbox.environment(),
-                   cwd=str(sandbox.scratch), root=str(forksandbox.zygote_home() / "root"), argv=["-c", "pass"],
-                   max_file_bytes=2**20, grader_environment={"PATH": "/x" * 10_000, "GITHUB_TOKEN": secret})
+    request = {**forksandbox.request(sandbox, ["-c", "pass"], 2**20, forksandbox.zygote_home() / "root"),
+               "grader_environment": {"PATH": "/x" * 10_000, "GITHUB_TOKEN": secret}}
     devnull = os.open(os.devnull, os.O_WRONLY)
     earlier = forkserver.fork((), forksandbox.zygote_env(sandbox), forksandbox.ENTRY, request, [devnull, devnull])
     assert earlier.wait(60) == 0
