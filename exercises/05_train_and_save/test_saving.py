@@ -2,6 +2,8 @@ import h5py
 import numpy as np
 import pytest
 
+from planar_data import predicted
+
 from autograder.bridge import Model, ScratchFile
 
 
@@ -32,7 +34,7 @@ def same_predictions(path, reference):
 
     model, points = reference
     loaded = keras.models.load_model(path, safe_mode=True, compile=False)
-    return np.allclose(loaded.predict(points, verbose=0), model.predict(points, verbose=0), atol=1e-6)
+    return np.allclose(predicted(loaded, points), predicted(model, points), atol=1e-6)
 
 
 @pytest.mark.points(3)
@@ -57,6 +59,5 @@ def test_load(submission, saved, reference):
     for path in saved:
         loaded = submission.call("load", ScratchFile(f"../{path.parent.name}/{path.name}")).value
         assert isinstance(loaded, Model), f"load should return a Keras model for a {path.suffix} file"
-        predictions = loaded.load().predict(points, verbose=0)
-        assert np.allclose(predictions, model.predict(points, verbose=0), atol=1e-6), \
+        assert np.allclose(predicted(loaded.load(), points), predicted(model, points), atol=1e-6), \
             f"the model loaded from the {path.suffix} file should predict as the original"
