@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import shutil
 import statistics
+import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -90,8 +91,14 @@ def grade_class(course: Course, assignment_id: str, submitted: Path, out: Path, 
     options = replace(options, jobs=max(1, jobs))
     graded: dict[str, Results] = {}
     failures: dict[str, str] = {}
+    db_url = gradebook_url(course, db_url)
+    gradebook = threading.Thread(target=set_up_gradebook, args=(course, db_url))
+    if count == 1:
+        gradebook.start()
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context, initializer=forkserver.die_with_parent) as pool, progress() as bar:
+    with forkserver.sharing(), ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context,
+                                                   initializer=forkserver.die_with_parent) as pool, progress() as bar:
+        runner.warm_up(course, assignment_id, options)  # while the workers start
         task = bar.add_task(f"grading {assignment_id}", total=len(work))
         futures = {pool.submit(runner.grade_in_worker, course.root, assignment_id, w.notebook, options, w.submitted): w
                    for w in work}
@@ -112,6 +119,7 @@ def grade_class(course: Course, assignment_id: str, submitted: Path, out: Path, 
             graded[student] = results
             bar.update(task, advance=1, description=f"{student}: {results.score:g}/{results.max_score:g}")
     if count == 1:
+        gradebook.join()
         finish(course, assignment, out, db_url, students=sorted(graded) if students else None)
     if failures:
         listing = "; ".join(f"{student}: {why}" for student, why in sorted(failures.items()))
@@ -140,12 +148,26 @@ def collect(course: Course, out: Path, assignment: Assignment, sources: list[Pat
             for student in gathered}
 
 
+def gradebook_url(course: Course, db_url: str | None) -> str:
+    """The gradebook asked for, else nbgrader's default: the SQLite file in the course."""
+    return db_url or f"sqlite:///{course.root / 'gradebook.db'}"
+
+
+def set_up_gradebook(course: Course, db_url: str) -> None:
+    """Set up a new gradebook while the zygote imports, when the machine has a core to spare (nbgrader
+    runs `alembic` for it, 2 s); a gradebook that cannot be opened says so when it is written."""
+    try:
+        handoff.open_gradebook(course, db_url).close()
+    except Exception:
+        pass
+
+
 def finish(course: Course, assignment: Assignment, out: Path, db_url: str | None, sources: list[Path] = (),
            students: list[str] | None = None) -> dict[str, Results]:
     """Write the gradebook (every student's rows, or only `students`') and the class reports."""
     results = collect(course, out, assignment, list(sources))
     chosen = {s: r for s, r in results.items() if students is None or s in students}
-    handoff.write_gradebook(course, assignment, chosen, out, db_url or f"sqlite:///{course.root / 'gradebook.db'}")
+    handoff.write_gradebook(course, assignment, chosen, out, gradebook_url(course, db_url))
     write_class_reports(assignment, results, results_dir(out, assignment.id))
     return results
 

@@ -23,7 +23,6 @@ the sandbox's (no secrets of the grader's), and it dies with the grader.
 from __future__ import annotations
 
 import builtins
-import atexit
 import ctypes
 import fcntl
 import functools
@@ -32,7 +31,6 @@ import os
 import platform
 import resource
 import runpy
-import shutil
 import socket
 import struct
 import subprocess
@@ -44,7 +42,7 @@ from pathlib import Path
 
 from . import forkserver
 from .forkserver import LIBC, die_with_parent
-from .sandbox import Mount, Sandbox
+from .sandbox import Mount, Sandbox, environment
 
 ENTRY = "autograder.forksandbox:run"
 PRELOAD = ("ipykernel.kernelapp", "numpy", "autograder.forksandbox")
@@ -264,21 +262,19 @@ def run(request: dict, fds: list[int]) -> int:
     return os.waitstatus_to_exitcode(os.waitpid(first, 0)[1]) & 0xFF
 
 
-@functools.cache
 def zygote_home() -> Path:
-    """This process's folder for its kernel zygote: its HOME (Keras writes its settings there at import)
-    and the empty folder each child builds its root on (mounted in the child's namespace only)."""
-    home = Path(tempfile.mkdtemp(prefix="ag-zygote-"))
-    (home / "root").mkdir()
-    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    """The zygote's HOME (Keras writes its settings there at import), which holds the empty folder each
+    child builds its root on (mounted in the child's namespace only); in the zygotes' folder, so that
+    a worker sharing its parent's zygote asks for the same one."""
+    home = Path(os.environ.get(forkserver.ENV_SHARED) or forkserver.own_folder()) / "home"
+    (home / "root").mkdir(parents=True, exist_ok=True)
     return home
 
 
-def zygote_env(sandbox: Sandbox) -> dict[str, str]:
-    """The zygote's environment: the sandbox's, with a home of its own; nothing of the grader's (no secrets),
-    since every kernel starts as a copy of the zygote."""
-    home = zygote_home()
-    return {**sandbox.environment(), "HOME": str(home), "MPLCONFIGDIR": str(home)}
+def zygote_env(budget: dict[str, str]) -> dict[str, str]:
+    """The zygote's environment: a sandbox's, with the zygote's home and the thread budget; nothing of the
+    grader's (no secrets), since every kernel starts as a copy of the zygote."""
+    return environment(zygote_home(), budget)
 
 
 def request(sandbox: Sandbox, argv: list[str], max_file_bytes: int, root: Path) -> dict:
@@ -289,5 +285,5 @@ def request(sandbox: Sandbox, argv: list[str], max_file_bytes: int, root: Path) 
 
 def fork(sandbox: Sandbox, argv: list[str], max_file_bytes: int, stdout: int, stderr: int) -> forkserver.Child:
     """`python ARGV` in a fresh sandbox, forked from this process's zygote that imported `sandbox.warm`."""
-    return forkserver.fork(tuple(sandbox.warm or ()), zygote_env(sandbox), ENTRY,
+    return forkserver.fork(tuple(sandbox.warm or ()), zygote_env(sandbox.env()), ENTRY,
                            request(sandbox, argv, max_file_bytes, zygote_home() / "root"), [stdout, stderr])

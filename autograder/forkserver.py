@@ -12,24 +12,30 @@ The grader knows a child by a pidfd, which stays its own after the zygote has re
 exit code from a pipe that the child writes last (a killed child writes nothing). TensorFlow starts no
 thread pools at import, so forking after the import is safe; each child creates its own.
 
-    python -P -m autograder.forkserver CONTROL_FD [MODULE_TO_IMPORT ...]
+    python -P -m autograder.forkserver LISTENING_SOCKET_FD [MODULE_TO_IMPORT ...]
 """
 
 from __future__ import annotations
 
 import array
+import atexit
+import contextlib
 import ctypes
+import functools
 import gc
+import hashlib
 import importlib
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import traceback
+from pathlib import Path
 from typing import Callable
 
 PR_SET_PDEATHSIG = 1
@@ -59,56 +65,62 @@ def receive(control: socket.socket, buffer: bytearray) -> tuple[int, list[int]]:
     return size, list(fds)
 
 
-def serve(control: socket.socket) -> None:
-    """The zygote's loop: one child per request, each reaped when its pidfd says it has ended.
+def serve(listener: socket.socket) -> None:
+    """The zygote's loop: one child per request, from any connection; each child reaped when its pidfd
+    says it has ended.
 
     A request is read into one buffer, parsed only in the child, and wiped once the child is forked:
     a check's request carries the grader's environment, and every later kernel starts as a copy of
     this process's memory.
     """
     zygote = os.getpid()
+    connections: list[socket.socket] = []
     children: dict[int, int] = {}  # pidfd -> pid
     buffer = bytearray(MAX_REQUEST)
     while True:
-        ready = select.select([control, *children], [], [])[0]
+        ready = select.select([listener, *connections, *children], [], [])[0]
         for pidfd in ready:
             if pidfd in children:
                 os.waitpid(children.pop(pidfd), 0)
                 os.close(pidfd)
-        if control not in ready:
-            continue
-        try:
-            size, fds = receive(control, buffer)
-        except OSError:
-            break
-        if not size:
-            break  # the grader is gone
-        status, *given = fds
-        pid = os.fork()
-        if pid == 0:
-            code = 70
+        if listener in ready:
+            connections.append(listener.accept()[0])
+        for connection in [c for c in connections if c in ready]:
             try:
-                die_with_parent()
-                if os.getppid() != zygote:
-                    os._exit(code)  # it died before the line above
-                control.close()
-                for pidfd in children:
-                    os.close(pidfd)
-                request = json.loads(buffer[:size])
-                code = entry(request.pop("entry"))(request, given)
-            except BaseException:
-                traceback.print_exc()
-            finally:
+                size, fds = receive(connection, buffer)
+            except OSError:
+                size, fds = 0, []
+            if not size:  # that worker is gone
+                connections.remove(connection)
+                connection.close()
+                continue
+            status, *given = fds
+            pid = os.fork()
+            if pid == 0:
+                code = 70
                 try:
-                    os.write(status, str(code).encode())
+                    die_with_parent()
+                    if os.getppid() != zygote:
+                        os._exit(code)  # it died before the line above
+                    for held in (listener, *connections):
+                        held.close()
+                    for pidfd in children:
+                        os.close(pidfd)
+                    request = json.loads(buffer[:size])
+                    code = entry(request.pop("entry"))(request, given)
+                except BaseException:
+                    traceback.print_exc()
                 finally:
-                    os._exit(code)
-        buffer[:size] = bytes(size)
-        pidfd = os.pidfd_open(pid)
-        children[pidfd] = pid
-        socket.send_fds(control, [json.dumps({"pid": pid}).encode()], [pidfd])
-        for fd in fds:
-            os.close(fd)
+                    try:
+                        os.write(status, str(code).encode())
+                    finally:
+                        os._exit(code)
+            buffer[:size] = bytes(size)
+            pidfd = os.pidfd_open(pid)
+            children[pidfd] = pid
+            socket.send_fds(connection, [json.dumps({"pid": pid}).encode()], [pidfd])
+            for fd in fds:
+                os.close(fd)
 
 
 class Child:
@@ -144,18 +156,39 @@ class Child:
 
 
 class Zygote:
-    """A warm process that has imported `preload` under `env`, and forks one child per request."""
+    """A connection to a warm process that has imported `preload` under `env` and forks one child per
+    request; the process is this one's own (`start`), or one a parent process shares (`connect`)."""
 
-    def __init__(self, preload: tuple[str, ...], env: dict[str, str]):
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.log = tempfile.TemporaryFile()  # what it says if it cannot start
-        self.process = subprocess.Popen(
-            [sys.executable, "-P", "-m", "autograder.forkserver", str(theirs.fileno()), *preload],
-            pass_fds=[theirs.fileno()], env=env, cwd="/", stdin=subprocess.DEVNULL, stdout=self.log,
-            stderr=self.log, preexec_fn=die_with_parent)
-        theirs.close()
-        ours.settimeout(FORK_SECONDS)
-        self.control = ours
+    def __init__(self, control: socket.socket, process: subprocess.Popen | None = None, log=None):
+        control.settimeout(FORK_SECONDS)
+        self.control, self.process, self.log = control, process, log
+
+    @classmethod
+    def start(cls, preload: tuple[str, ...], env: dict[str, str], address: Path) -> Zygote:
+        """A new zygote listening at `address` (in a folder only root can enter), connected to."""
+        address.unlink(missing_ok=True)  # a zygote of ours that died there
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        listener.bind(str(address))
+        listener.listen()
+        log = tempfile.TemporaryFile()  # what it says if it cannot start
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-P", "-m", "autograder.forkserver", str(listener.fileno()), *preload],
+                pass_fds=[listener.fileno()], env=env, cwd="/", stdin=subprocess.DEVNULL, stdout=log,
+                stderr=log, preexec_fn=die_with_parent)
+        finally:
+            listener.close()
+        return cls(cls.dial(address), process, log)
+
+    @classmethod
+    def connect(cls, address: Path) -> Zygote:
+        return cls(cls.dial(address))
+
+    @staticmethod
+    def dial(address: Path) -> socket.socket:
+        control = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        control.connect(str(address))
+        return control
 
     def fork(self, entry: str, request: dict, fds: list[int] = ()) -> Child:
         """Start one child that runs `entry` (MODULE:FUNCTION) with the request. Raises OSError if the zygote
@@ -171,50 +204,89 @@ class Zygote:
             os.close(write_end)
         if not reply:
             os.close(status)
-            self.log.seek(0)
-            raise OSError(f"the zygote has exited: {self.log.read()[-2000:].decode(errors='replace')}")
+            said = ""
+            if self.log is not None:
+                self.log.seek(0)
+                said = self.log.read()[-2000:].decode(errors="replace")
+            raise OSError(f"the zygote has exited: {said}")
         return Child(int(json.loads(reply)["pid"]), pidfds[0], status)
 
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return self.control.fileno() != -1 and (self.process is None or self.process.poll() is None)
 
     def close(self) -> None:
         self.control.close()
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-        self.log.close()
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait()
+            self.log.close()
 
 
-ZYGOTES: dict[tuple, Zygote] = {}
+ENV_SHARED = "AUTOGRADER_ZYGOTES"  # a folder of zygotes a grading process shares with its workers
+ZYGOTES: dict[str, Zygote] = {}
+
+
+def address(folder: Path, preload: tuple[str, ...], env: dict[str, str]) -> Path:
+    """Where the zygote for `preload` under `env` listens: named by a digest of both."""
+    digest = hashlib.sha256(json.dumps([preload, sorted(env.items())]).encode()).hexdigest()[:16]
+    return folder / f"{digest}.sock"
+
+
+@functools.cache
+def own_folder() -> Path:
+    """This process's folder for the zygotes it starts (only root may enter /tmp's mkdtemp folders)."""
+    folder = Path(tempfile.mkdtemp(prefix="ag-zygotes-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def zygote(preload: tuple[str, ...], env: dict[str, str], fresh: bool = False) -> Zygote:
-    """This process's zygote with `preload` imported under `env` (one per grading worker)."""
-    key = (preload, tuple(sorted(env.items())))
+    """The zygote for `preload` under `env`: the one a parent process shares (ENV_SHARED) if it has one,
+    else this process's own (one per grading worker); `fresh`: a new one of this process's."""
+    shared = os.environ.get(ENV_SHARED)
+    if shared and not fresh and address(Path(shared), preload, env).exists():
+        return held(address(Path(shared), preload, env), Zygote.connect)
+    return held(address(own_folder(), preload, env), lambda path: Zygote.start(preload, env, path), fresh)
+
+
+def held(path: Path, make: Callable[[Path], Zygote], fresh: bool = False) -> Zygote:
+    """This process's connection to the zygote at path, made anew when it is gone or `fresh` is asked."""
+    key = str(path)
     if fresh or key not in ZYGOTES or not ZYGOTES[key].alive():
         if key in ZYGOTES:
             ZYGOTES.pop(key).close()
-        ZYGOTES[key] = Zygote(preload, env)
+        ZYGOTES[key] = make(path)
     return ZYGOTES[key]
 
 
 def fork(preload: tuple[str, ...], env: dict[str, str], entry: str, request: dict, fds: list[int] = ()) -> Child:
-    """Fork one child from this process's zygote, starting a new zygote if it has died (killed from outside, say)."""
+    """Fork one child from the zygote, starting a new one of this process's if it has died (killed from outside, say)."""
     try:
         return zygote(preload, env).fork(entry, request, fds)
     except OSError:
         return zygote(preload, env, fresh=True).fork(entry, request, fds)
 
 
+@contextlib.contextmanager
+def sharing():
+    """Zygotes this process starts meanwhile serve the workers it starts too (they inherit ENV_SHARED):
+    a class is graded with one TensorFlow import, not one a worker."""
+    os.environ[ENV_SHARED] = str(own_folder())
+    try:
+        yield
+    finally:
+        del os.environ[ENV_SHARED]
+
+
 def main(argv: list[str]) -> None:
-    control = socket.socket(fileno=int(argv[0]))
+    listener = socket.socket(fileno=int(argv[0]))
     for name in argv[1:]:
         importlib.import_module(name)
     # Out of the collector's reach: a child's collections then neither walk TensorFlow's hundreds of
     # thousands of objects nor copy the pages they sit on.
     gc.freeze()
-    serve(control)
+    serve(listener)
 
 
 if __name__ == "__main__":

@@ -131,14 +131,19 @@ def write_autograded(course: Course, out: Path, assignment: Assignment, student:
     return folder
 
 
+def open_gradebook(course: Course, db_url: str) -> Gradebook:
+    """nbgrader's gradebook; a new one is set up first (nbgrader runs `alembic` by name for it, 2 s)."""
+    os.environ["PATH"] = tool_env()["PATH"]
+    return Gradebook(db_url, course_id=course.config.CourseDirectory.course_id)
+
+
 def register_assignment(course: Course, assignment: Assignment, db_url: str) -> None:
     """Make the gradebook know the assignment's notebooks and grade cells.
 
     These are the steps of nbgrader's generate_assignment that touch the gradebook (checksums,
     then SaveCells), run in-process on the source notebook; a due date already set stays.
     """
-    os.environ["PATH"] = tool_env()["PATH"]  # nbgrader runs `alembic` by name to set up a new gradebook
-    with Gradebook(db_url, course_id=course.config.CourseDirectory.course_id) as gb:
+    with open_gradebook(course, db_url) as gb:
         gb.update_or_create_assignment(assignment.id)
     resources = {"nbgrader": {"notebook": Path(assignment.notebook).stem, "assignment": assignment.id, "db_url": db_url}}
     nb = notebooks.read(assignment.path("source"))

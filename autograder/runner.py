@@ -96,9 +96,9 @@ class CheckProcess:
         # grader was started in (a student's repository, say), no file of it is imported.
         # The zygote is the kernels' too where they are forked (`sandbox.warm`): one TensorFlow import a worker.
         request = dict(args=args, env=env, cwd=str(private), log=str(self.log))
-        preload = sandbox.warm if sandbox.warm is not None else checkfork.PRELOAD + checkfork.heavy_imports(folder)
+        preload = sandbox.warm if sandbox.warm is not None else checks_imports(folder)
         try:
-            self.process = forkserver.fork(preload, forksandbox.zygote_env(sandbox), checkfork.ENTRY, request,
+            self.process = forkserver.fork(preload, forksandbox.zygote_env(sandbox.env()), checkfork.ENTRY, request,
                                            self.handshake.child_fds)
         except BaseException:
             self.handshake.close()
@@ -281,6 +281,20 @@ def to_results(assignment, raw: list[dict], options: Options, seconds: float, ex
         margins, causes)
 
 
+def checks_imports(checks: Path) -> tuple[str, ...]:
+    """What the zygote imports for the checks alone, where kernels start under bubblewrap."""
+    return checkfork.PRELOAD + checkfork.heavy_imports(checks)
+
+
+def warm_up(course: Course, assignment_id: str, options: Options) -> None:
+    """Start the zygote that grading this assignment forks from, as grade() will ask for it: in a class's
+    main process (forkserver.sharing), it imports while the workers start, and serves them all."""
+    checks = (course.root / "exercises" / assignment_id).resolve()
+    warm = warm_imports(notebooks.read(course.assignment(assignment_id).path("release")), checks, options)
+    forkserver.zygote(warm if warm is not None else checks_imports(checks),
+                      forksandbox.zygote_env(thread_env(options.threads)))
+
+
 def warm_imports(release, checks: Path, options: Options) -> tuple[str, ...] | None:
     """What a worker's zygote imports once for this assignment's kernels and checks alike: ipykernel,
     pytest, the grader's check modules, and the heavy libraries its notebook and its checks import.
@@ -308,7 +322,7 @@ def grade(course: Course, assignment_id: str, submission: Path, options: Options
         release = notebooks.read(assignment.path("release"))
         sandbox = Sandbox(scratch=work / "scratch", runtime=work / "run", enabled=options.sandbox,
                           threads=options.threads,
-                          warm=warm_imports(release, course.root / "exercises" / assignment_id, options))
+                          warm=warm_imports(release, (course.root / "exercises" / assignment_id).resolve(), options))
         private = work / "private"
         private.mkdir()
         checker = CheckProcess(course, assignment_id, sandbox, private, options)

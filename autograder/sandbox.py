@@ -143,17 +143,7 @@ class Sandbox:
 
     def environment(self) -> dict[str, str]:
         """The whole environment inside: nothing of the grader's (no secrets or tokens) but the thread budget."""
-        return {
-            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-            "HOME": str(self.scratch),
-            "TMPDIR": "/tmp",
-            "MPLCONFIGDIR": str(self.scratch / ".matplotlib"),
-            "PYTHONNOUSERSITE": "1",
-            "PYTHONHASHSEED": "0",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            **self.env(),
-        }
+        return environment(self.scratch, self.env())
 
     def wrap(self, argv: list[str]) -> list[str]:
         """The bubblewrap command that runs argv inside the sandbox (only with its thread budget when disabled)."""
@@ -191,6 +181,21 @@ class Sandbox:
             out.seek(0)
             err.seek(0)
             return subprocess.CompletedProcess(argv, returncode, out.read(), err.read())
+
+
+def environment(home: Path, budget: dict[str, str]) -> dict[str, str]:
+    """A sandboxed process's whole environment, with `home` its HOME and `budget` its thread budget."""
+    return {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "HOME": str(home),
+        "TMPDIR": "/tmp",
+        "MPLCONFIGDIR": str(home / ".matplotlib"),
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONHASHSEED": "0",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        **budget,
+    }
 
 
 # Run as the sandbox's first process: no file may grow past the disk budget (a write fails with EFBIG;

@@ -5,9 +5,9 @@ For each assignment's sample class (`sample_class/submitted/*/ID/`), from one ru
 - the class graded by `autograder grade-class --jobs N` and by `nbgrader autograde` (serial), each
   timed as a whole command: wall time, the whole machine's CPU time (from /proc/stat, so that
   processes killed inside the sandbox count too; less this script's own, spent sampling), and
-  peak memory per worker (the proportional set size of each pool worker's process tree: worker,
-  zygote and the kernels and checks forked from it (or kernels under bubblewrap); pages shared after a fork count
-  once, split among their sharers);
+  peak memory per worker: the proportional set size of the command's whole process tree at its
+  largest (grader, workers, the zygote and the kernels and checks forked from it; pages shared after
+  a fork count once, split among their sharers), divided by the workers (nbgrader has one);
 - with `--per-submission`, each notebook graded alone by `autograder grade` and executed plainly
   with nbclient; the difference is the grader's overhead beyond the student's own code.
 
@@ -50,7 +50,6 @@ NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
 class Measure:
     wall: float
     cpu: float  # seconds of the whole machine's busy CPU time
-    peak_worker: int  # bytes: the largest process tree below the command's root at any sample
     peak: int  # bytes: the whole tree at its largest
 
 
@@ -77,25 +76,18 @@ def tree_memory(process: psutil.Process) -> int:
 
 
 def measure(command: list[str], cwd: Path, check: bool = True) -> Measure:
-    """Run a command to its end; sample memory every 250 ms, per child of the root (a pool worker) and in all."""
+    """Run a command to its end; sample its process tree's memory every 250 ms."""
     busy, own = machine_busy_seconds(), time.process_time()
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env=tool_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = peak_worker = 0
+    peak = 0
     done = threading.Event()
 
     def sample():
-        nonlocal peak, peak_worker
+        nonlocal peak
         root = psutil.Process(process.pid)
         while not done.wait(0.25):
-            try:
-                children = root.children()
-                own_memory = root.memory_full_info().pss
-            except psutil.Error:
-                break
-            per_child = [tree_memory(child) for child in children]
-            peak_worker = max([peak_worker, *per_child])
-            peak = max(peak, own_memory + sum(per_child))
+            peak = max(peak, tree_memory(root))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -106,7 +98,7 @@ def measure(command: list[str], cwd: Path, check: bool = True) -> Measure:
     cpu = machine_busy_seconds() - busy - (time.process_time() - own)
     if check and returncode != 0:
         raise RuntimeError(f"{' '.join(command[:4])} ... exited with {returncode}")
-    return Measure(wall, cpu, peak_worker, peak)
+    return Measure(wall, cpu, peak)
 
 
 def gib(n: int) -> str:
@@ -162,9 +154,9 @@ def bench(assignment, jobs: int, with_per_submission: bool) -> dict:
     print(f"  {'':28s} {'wall':>8s} {'machine CPU':>12s} {'s/notebook':>11s} {'subm./h/core':>13s} {'peak/worker':>12s}")
     for name, m in ((f"autograder grade-class -j{jobs}", ours), ("nbgrader autograde", theirs)):
         print(f"  {name:28s} {m.wall:7.1f}s {m.cpu:11.1f}s {m.wall / n:10.1f}s {3600 * n / m.wall / cores:13.0f} "
-              f"{gib(m.peak_worker if m is ours else m.peak):>12s}")
+              f"{gib(m.peak / (jobs if m is ours else 1)):>12s}")
     figures = {"speed-up": theirs.wall / ours.wall, "cpu ratio": ours.cpu / theirs.cpu,
-               "GiB per worker": ours.peak_worker / 2**30, "overhead": overhead}
+               "GiB per worker": ours.peak / jobs / 2**30, "overhead": overhead}
     print(f"  nbgrader wall / ours: {figures['speed-up']:.2f}x (target >= {TARGETS['speed-up']}); "
           f"our CPU / nbgrader's: {figures['cpu ratio']:.2f} (target <= {TARGETS['cpu ratio']}); "
           f"peak per worker {figures['GiB per worker']:.2f} GiB (target <= {TARGETS['GiB per worker']})")

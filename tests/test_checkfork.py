@@ -1,8 +1,12 @@
 """The warm check process: each submission's checks run in a fresh fork, which starts clean."""
 
+import subprocess
+import sys
 from pathlib import Path
 
-from autograder import checkfork
+import psutil
+
+from autograder import checkfork, forkserver
 from autograder.forkserver import Zygote
 from autograder.handshake import GraderSide
 
@@ -29,7 +33,7 @@ def fork_checks(zygote, folder, env, cwd, handshake):
 def test_each_fork_starts_from_the_zygote_not_from_the_last_submission(tmp_path):
     (tmp_path / "checks").mkdir()
     (tmp_path / "checks" / "test_state.py").write_text(STATEFUL_CHECK)
-    zygote = Zygote(checkfork.PRELOAD, {})
+    zygote = Zygote.start(checkfork.PRELOAD, {}, tmp_path / "zygote.sock")
     try:
         for run in range(2):
             private = tmp_path / f"private{run}"
@@ -47,7 +51,7 @@ def test_each_fork_starts_from_the_zygote_not_from_the_last_submission(tmp_path)
 
 def test_a_killed_child_has_no_exit_status(tmp_path):
     (tmp_path / "test_sleeps.py").write_text("import time\n\ndef test_sleeps():\n    time.sleep(60)\n")
-    zygote = Zygote(checkfork.PRELOAD, {})
+    zygote = Zygote.start(checkfork.PRELOAD, {}, tmp_path / "zygote.sock")
     try:
         handshake = GraderSide()
         child = fork_checks(zygote, tmp_path, {}, tmp_path, handshake)
@@ -59,6 +63,34 @@ def test_a_killed_child_has_no_exit_status(tmp_path):
         child.close()
     finally:
         zygote.close()
+
+
+# A pool worker's part: ask for the zygote, run a check in a child of it, say how it got the zygote.
+WORKER = """import sys
+from pathlib import Path
+from autograder import checkfork, forkserver
+from autograder.handshake import GraderSide
+zygote = forkserver.zygote(checkfork.PRELOAD, {})
+handshake = GraderSide()
+request = dict(args=[sys.argv[1], "-q", "-p", "no:cacheprovider"], env={}, cwd=sys.argv[1], log=sys.argv[1] + "/log")
+child = zygote.fork(checkfork.ENTRY, request, handshake.child_fds)
+handshake.started()
+handshake.serve(60, lambda: False)
+print("connected" if zygote.process is None else "started", child.wait(30))
+"""
+
+
+def test_workers_share_the_zygote_of_the_process_that_started_them(tmp_path):
+    (tmp_path / "test_ok.py").write_text("def test_ok():\n    pass\n")
+    zygotes = lambda: {p.pid for p in psutil.Process().children() if "autograder.forkserver" in " ".join(p.cmdline())}  # noqa: E731
+    before = zygotes()
+    with forkserver.sharing():
+        own = forkserver.zygote(checkfork.PRELOAD, {})
+        workers = [subprocess.run([sys.executable, "-c", WORKER, str(tmp_path)], capture_output=True, text=True,
+                                  timeout=120) for _ in range(2)]
+    assert [w.stdout.split() for w in workers] == [["connected", "0"]] * 2, workers[0].stderr
+    assert zygotes() - before <= {own.process.pid}, "one zygote, this process's: the workers started none"
+    assert own.alive(), "a worker that leaves does not end the zygote"
 
 
 HEAVY_IMPORTS = {"01_tensors": ("tensorflow",), "02_gradient_tape": (), "03_batched_training": (),

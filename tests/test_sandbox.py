@@ -190,7 +190,7 @@ def test_a_forked_kernel_finds_no_trace_of_what_the_zygote_was_asked_before(tmp_
     request = {**forksandbox.request(sandbox, ["-c", "pass"], 2**20, forksandbox.zygote_home() / "root"),
                "grader_environment": {"PATH": "/x" * 10_000, "GITHUB_TOKEN": secret}}
     devnull = os.open(os.devnull, os.O_WRONLY)
-    earlier = forkserver.fork((), forksandbox.zygote_env(sandbox), forksandbox.ENTRY, request, [devnull, devnull])
+    earlier = forkserver.fork((), forksandbox.zygote_env(sandbox.env()), forksandbox.ENTRY, request, [devnull, devnull])
     assert earlier.wait(60) == 0
     earlier.close()
     os.close(devnull)
