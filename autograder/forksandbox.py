@@ -11,7 +11,8 @@ builds what `Sandbox.wrap` asks of bubblewrap, from the same `Sandbox.mounts()` 
 2. a fresh root: a tmpfs holding the same binds, /proc (with /proc/sys and its kin read-only), a
    minimal /dev and a private /tmp; pivot_root into it, the host's root detached, `/` read-only;
 3. loopback up in the empty network namespace; no file larger than the disk budget, no core dumps;
-4. every capability dropped (bounding set too) and no_new_privs, as bubblewrap does for root;
+4. every capability dropped (bounding set too) and no_new_privs, as bubblewrap does for root with
+   `--cap-drop ALL`; init made undumpable, so that the kernel cannot ptrace it;
 5. only stdout and stderr kept open; the environment replaced; then `python ARGV` is run.
 
 It needs root (as bubblewrap does when it runs without user namespaces, which is how CI and this
@@ -42,7 +43,7 @@ from pathlib import Path
 
 from . import forkserver
 from .forkserver import LIBC, die_with_parent
-from .sandbox import Mount, Sandbox, environment
+from .sandbox import PROC_READ_ONLY, Mount, Sandbox, environment
 
 ENTRY = "autograder.forksandbox:run"
 PRELOAD = ("ipykernel.kernelapp", "numpy", "autograder.forksandbox")
@@ -51,10 +52,10 @@ CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NE
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_SLAVE = (
     1, 2, 4, 8, 32, 4096, 16384, 1 << 19)
 MNT_DETACH = 2
-PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 38, 47, 4
+PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 4, 24, 38, 47, 4
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine())
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
-PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus")  # bubblewrap's list: the host's knobs, even for root
+DEV_BYTES = 64 * 1024**2  # /dev/shm's memory, which the watchdog does not see
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 
 
@@ -116,7 +117,7 @@ def bind(source: str, target: str, flags: int) -> None:
 def make_dev(target: str) -> None:
     """A minimal /dev, as bubblewrap's --dev makes it."""
     os.makedirs(target, exist_ok=True)
-    mount("tmpfs", target, "tmpfs", MS_NOSUID, "mode=0755")
+    mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=0755,size={DEV_BYTES}")  # /dev/shm is in it
     for name in DEVICES:
         bind(f"/dev/{name}", f"{target}/{name}", MS_NOSUID)
     os.mkdir(f"{target}/shm")
@@ -235,6 +236,7 @@ def init(request: dict, stdout: int, stderr: int) -> int:
     main = os.fork()
     if main == 0:
         os._exit(run_python(request["argv"], request["env"], request["cwd"]))
+    LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # same uid as the kernel: without this it could ptrace init
     while True:
         pid, status = os.wait()  # orphans of the sandbox are reparented here
         if pid == main:

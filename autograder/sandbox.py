@@ -43,6 +43,7 @@ class Limits:
     threads: int = 0  # TensorFlow's and OpenMP's threads in one kernel and its checks; 0: the cores shared by the jobs
 
 
+PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus")  # writable by root without a capability otherwise
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 
 
@@ -69,8 +70,11 @@ class Mount:
     def bwrap(self) -> list[str]:
         if self.kind == "tmpfs":
             return ["--size", str(self.size), "--tmpfs", self.target]
-        if self.kind in ("proc", "dev"):
-            return [f"--{self.kind}", self.target]
+        if self.kind == "proc":  # the host's knobs read-only, even for root (bubblewrap leaves them writable)
+            return ["--proc", self.target, *(arg for name in PROC_READ_ONLY
+                                             for arg in ("--ro-bind-try", f"/proc/{name}", f"{self.target}/{name}"))]
+        if self.kind == "dev":
+            return ["--dev", self.target]
         if self.kind == "symlink":
             return ["--symlink", self.source, self.target]
         return [f"--{self.kind}", self.source, self.target]
@@ -151,7 +155,7 @@ class Sandbox:
             budget = [f"{name}={value}" for name, value in self.env().items()]
             return ["env", *budget, *argv] if budget else argv
         args = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                "--die-with-parent"]
+                "--die-with-parent", "--cap-drop", "ALL"]  # run as root, bubblewrap would keep every capability
         for mount in self.mounts():
             args += mount.bwrap()
         args += ["--remount-ro", "/", "--chdir", str(self.scratch), "--clearenv"]  # bwrap's folders stay read-only

@@ -103,6 +103,20 @@ def _accept(listener):
 
 
 @needs_bwrap
+def test_no_capability_and_no_host_knob_is_left(sandbox):
+    """The kernel runs as root: without capabilities, even in what it executes, and with /proc's knobs
+    read-only (root needs no capability to write a core_pattern that the host would run)."""
+    code = ("import subprocess\n"
+            "print(open('/proc/self/status').read().split('CapEff:')[1].split()[0])\n"  # and after an exec:
+            "print(subprocess.run(['grep', 'CapEff', '/proc/self/status'], capture_output=True, text=True).stdout.split()[1])\n"
+            "for knob in ['/proc/sys/kernel/core_pattern', '/proc/sysrq-trigger']:\n"
+            "    try:\n        open(knob, 'w').close()\n        print('writable')\n"
+            "    except OSError:\n        print('refused')\n")
+    done = inside(sandbox, code)
+    assert done.stdout.split() == ["0000000000000000", "0000000000000000", "refused", "refused"], done.stderr
+
+
+@needs_bwrap
 def test_environment_is_cleared(sandbox, monkeypatch):
     monkeypatch.setenv("GITHUB_TOKEN", "secret-token")
     done = inside(sandbox, "import os; print(os.environ.get('GITHUB_TOKEN'))")
