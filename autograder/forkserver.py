@@ -67,60 +67,92 @@ def receive(control: socket.socket, buffer: bytearray) -> tuple[int, list[int]]:
 
 def serve(listener: socket.socket) -> None:
     """The zygote's loop: one child per request, from any connection; each child reaped when its pidfd
-    says it has ended.
-
-    A request is read into one buffer, parsed only in the child, and wiped once the child is forked:
-    a check's request carries the grader's environment, and every later kernel starts as a copy of
-    this process's memory.
+    says it has ended, and killed when the connection that asked for it goes (its worker died: no
+    watchdog is left to bound it). A worker's failure ends only its own connection.
     """
-    zygote = os.getpid()
-    connections: list[socket.socket] = []
+    connections: dict[socket.socket, set[int]] = {}  # connection -> pidfds of the children it asked for
     children: dict[int, int] = {}  # pidfd -> pid
     buffer = bytearray(MAX_REQUEST)
     while True:
         ready = select.select([listener, *connections, *children], [], [])[0]
-        for pidfd in ready:
-            if pidfd in children:
-                os.waitpid(children.pop(pidfd), 0)
-                os.close(pidfd)
+        for pidfd in [fd for fd in ready if fd in children]:
+            os.waitpid(children.pop(pidfd), 0)
+            os.close(pidfd)
+            for asked in connections.values():
+                asked.discard(pidfd)
         if listener in ready:
-            connections.append(listener.accept()[0])
+            try:
+                connections[listener.accept()[0]] = set()
+            except OSError:
+                pass  # out of descriptors, say: that worker's connect fails and it starts a zygote of its own
         for connection in [c for c in connections if c in ready]:
             try:
-                size, fds = receive(connection, buffer)
-            except OSError:
-                size, fds = 0, []
-            if not size:  # that worker is gone
-                connections.remove(connection)
+                answer(connection, buffer, listener, connections, children)
+            except OSError:  # the worker is gone, or went mid-request
+                for pidfd in connections.pop(connection):
+                    kill(pidfd)
                 connection.close()
-                continue
-            status, *given = fds
+
+
+def answer(connection: socket.socket, buffer: bytearray, listener: socket.socket,
+           connections: dict[socket.socket, set[int]], children: dict[int, int]) -> None:
+    """Fork the child one request asks for and send its pid and pidfd back (or why it could not be forked).
+
+    The request is read into one buffer, parsed only in the child, and wiped once the child is forked:
+    a check's request carries the grader's environment, and every later kernel starts as a copy of
+    this process's memory.
+    """
+    size, fds = receive(connection, buffer)
+    if not size:
+        raise ConnectionResetError("the worker is gone")
+    zygote = os.getpid()
+    try:
+        try:
             pid = os.fork()
-            if pid == 0:
-                code = 70
-                try:
-                    die_with_parent()
-                    if os.getppid() != zygote:
-                        os._exit(code)  # it died before the line above
-                    for held in (listener, *connections):
-                        held.close()
-                    for pidfd in children:
-                        os.close(pidfd)
-                    request = json.loads(buffer[:size])
-                    code = entry(request.pop("entry"))(request, given)
-                except BaseException:
-                    traceback.print_exc()
-                finally:
-                    try:
-                        os.write(status, str(code).encode())
-                    finally:
-                        os._exit(code)
-            buffer[:size] = bytes(size)
-            pidfd = os.pidfd_open(pid)
-            children[pidfd] = pid
-            socket.send_fds(connection, [json.dumps({"pid": pid}).encode()], [pidfd])
-            for fd in fds:
-                os.close(fd)
+        except OSError as err:  # no process left to fork, say
+            connection.send(json.dumps({"error": str(err)}).encode())
+            return
+        if pid == 0:
+            run_child(zygote, buffer[:size], fds, (listener, *connections), children)
+        pidfd = os.pidfd_open(pid)
+        children[pidfd] = pid
+        connections[connection].add(pidfd)
+    finally:
+        buffer[:size] = bytes(size)
+        for fd in fds:
+            os.close(fd)
+    socket.send_fds(connection, [json.dumps({"pid": pid}).encode()], [pidfd])
+
+
+def run_child(zygote: int, message: bytes, fds: list[int], held: tuple[socket.socket, ...],
+              children: dict[int, int]) -> None:
+    """In the forked child: run the request's entry, write its exit code to the status pipe, and exit."""
+    status, *given = fds
+    code = 70
+    try:
+        die_with_parent()
+        if os.getppid() != zygote:
+            os._exit(code)  # it died before the line above
+        for sock in held:
+            sock.close()
+        for pidfd in children:
+            os.close(pidfd)
+        request = json.loads(message)
+        code = entry(request.pop("entry"))(request, given)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        try:
+            os.write(status, str(code).encode())
+        finally:
+            os._exit(code)
+
+
+def kill(pidfd: int) -> None:
+    try:
+        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 class Child:
@@ -142,10 +174,7 @@ class Child:
         return self.returncode
 
     def kill(self) -> None:
-        try:
-            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        kill(self.pidfd)
 
     def close(self) -> None:
         for fd in (self.pidfd, self.status):
@@ -202,6 +231,10 @@ class Zygote:
             raise
         finally:
             os.close(write_end)
+        answer = json.loads(reply) if reply else {}
+        if "error" in answer:
+            os.close(status)
+            raise OSError(f"the zygote could not fork: {answer['error']}")
         if not reply:
             os.close(status)
             said = ""
@@ -209,7 +242,7 @@ class Zygote:
                 self.log.seek(0)
                 said = self.log.read()[-2000:].decode(errors="replace")
             raise OSError(f"the zygote has exited: {said}")
-        return Child(int(json.loads(reply)["pid"]), pidfds[0], status)
+        return Child(int(answer["pid"]), pidfds[0], status)
 
     def alive(self) -> bool:
         return self.control.fileno() != -1 and (self.process is None or self.process.poll() is None)

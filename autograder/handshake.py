@@ -15,9 +15,9 @@ blocking read with a deadline, never a polling loop:
 5. checks -> grader `revive`, after a call killed or wedged the kernel; grader -> checks `revived`
    {ok} once a fresh kernel has run the notebook again. At most REVIVALS times per submission.
 6. checks -> grader `python` {argv, folder, seconds}: run `python ARGV` in a fresh sandbox of its
-   own whose scratch is `folder`, a folder in the submission's scratch (a SavedModel the student's
-   code wrote is a graph that may read or write files); grader -> checks `ran` {code}, its exit
-   code (null: it could not be run).
+   own, on a private copy of `folder`, a folder in the submission's scratch (a SavedModel the
+   student's code wrote is a graph that may read or write files); grader -> checks `ran` {code,
+   folder}: its exit code and the copy, where it wrote (both null: it could not be run).
 7. The checks write their report and exit; the grader kills every kernel and process of the submission.
 
 The grader owns every time limit: the notebook's (Limits.notebook_seconds, cells that stop the
@@ -108,9 +108,9 @@ class GraderSide:
     def gone(self) -> None:
         self.line.send(GONE)
 
-    def serve(self, seconds: float, revive, python=lambda argv, folder, seconds: None) -> bool:
-        """Answer `revive` with revive() and `python` with python(argv, folder, seconds), until the checks
-        close their end (True) or `seconds` pass (False)."""
+    def serve(self, seconds: float, revive, python=lambda argv, folder, seconds: (None, None)) -> bool:
+        """Answer `revive` with revive() and `python` with python(argv, folder, seconds) -> (code, copy),
+        until the checks close their end (True) or `seconds` pass (False)."""
         deadline = time.monotonic() + seconds
         revivals = 0
         while True:
@@ -123,7 +123,8 @@ class GraderSide:
                 self.line.send(REVIVED, ok=ok)
             elif message.get("kind") == PYTHON:
                 left = max(0.0, min(float(message.get("seconds", 0)), deadline - time.monotonic()))
-                self.line.send(RAN, code=python(list(map(str, message.get("argv", []))), str(message.get("folder")), left))
+                code, copy = python(list(map(str, message.get("argv", []))), str(message.get("folder")), left)
+                self.line.send(RAN, code=code, folder=copy)
 
     @property
     def closed(self) -> bool:
@@ -176,13 +177,13 @@ class ChecksSide:
                 self.kernel_lost = False
                 return bool(message.get("ok"))
 
-    def python(self, argv: list[str], folder: str, seconds: float) -> int | None:
-        """`python ARGV` in a fresh sandbox whose scratch is `folder`: its exit code (None: not run)."""
+    def python(self, argv: list[str], folder: str, seconds: float) -> tuple[int | None, str | None]:
+        """`python ARGV` in a fresh sandbox, on a copy of `folder`: its exit code and the copy (None: not run)."""
         self.line.send(PYTHON, argv=argv, folder=folder, seconds=seconds)
         while True:
             message = self.line.receive(None)
             if message is None:
-                return None
+                return None, None
             if message.get("kind") == RAN:
-                return message.get("code")
+                return message.get("code"), message.get("folder")
             self.kernel_lost = self.kernel_lost or message.get("kind") == GONE

@@ -20,7 +20,7 @@ from .course import Course
 from .handshake import CELLS_LEFT_OUT, GraderSide
 from .kernel import BoundedClient, Watchdog
 from .results import GpuSkipPolicy, Results, TestResult
-from .sandbox import Limits, Sandbox, thread_env
+from .sandbox import Limits, Sandbox, copy_folder, open_folder_inside, thread_env
 from .diagnose import CellError, diagnose, unchanged_stubs, where
 from .sanitize import Cell, SubmissionError, cells_to_run, notes, read_submission
 
@@ -110,7 +110,7 @@ class CheckProcess:
         """Let the checks at the executed notebook; answer their requests for a fresh kernel or a sandboxed
         run (none without a session); wait for their report."""
         self.handshake.ready(execution.ok, execution.message)
-        answers = (session.revive, session.python) if session else (lambda: False, lambda *request: None)
+        answers = (session.revive, session.python) if session else (lambda: False, lambda *request: (None, None))
         if not self.handshake.serve(self.timeout, *answers):  # past the checks' time limit
             self.process.kill()
         returncode = self.process.wait(10)
@@ -199,7 +199,7 @@ class KernelSession:
 
     def __init__(self, cells: list[Cell], sandbox: Sandbox, private: Path, options: Options,
                  on_gone: Callable[[], None]):
-        self.cells, self.sandbox, self.options, self.on_gone = cells, sandbox, options, on_gone
+        self.cells, self.sandbox, self.private, self.options, self.on_gone = cells, sandbox, private, options, on_gone
         self.started = time.monotonic()
         self.deadline = self.started + options.limits.notebook_seconds
         self.kept = list(range(len(cells)))  # indexes of the cells run; the others were left out
@@ -248,17 +248,21 @@ class KernelSession:
         except Exception:  # a kernel that cannot even start: the checks go on without one
             return False
 
-    def python(self, argv: list[str], folder: str, seconds: float) -> int | None:
-        """During the checks: `python ARGV` in a fresh sandbox of its own whose scratch is `folder`, a folder
-        in this submission's scratch; its exit code, or None when it could not be run."""
-        scratch = Path(folder).resolve()
-        if not scratch.is_relative_to(self.sandbox.scratch.resolve()) or not scratch.is_dir():
-            return None
+    def python(self, argv: list[str], folder: str, seconds: float) -> tuple[int | None, str | None]:
+        """During the checks: `python ARGV` in a fresh sandbox of its own, on a private copy of `folder` (a
+        folder in this submission's scratch, copied without following a link, since the kernel is still
+        running); its exit code and the copy, or (None, None) when it could not be run."""
+        copy = Path(tempfile.mkdtemp(prefix="python-", dir=self.private))
         try:
-            helper = replace(self.sandbox, scratch=scratch, runtime=scratch / ".run")
-            return helper.run(argv, seconds, self.options.limits.disk_bytes).returncode
-        except Exception:  # a sandbox that cannot start: the check gets no answer
-            return None
+            source = open_folder_inside(self.sandbox.scratch, Path(folder))
+            try:
+                copy_folder(source, copy / "scratch", self.options.limits.disk_bytes)
+            finally:
+                os.close(source)
+            helper = replace(self.sandbox, scratch=copy / "scratch", runtime=copy / "run")
+            return helper.run(argv, seconds, self.options.limits.disk_bytes).returncode, str(copy / "scratch")
+        except Exception:  # not a folder of the scratch, or a sandbox that cannot start: no answer
+            return None, None
 
     def close(self) -> int:
         """Kill every kernel and what it started; the peak memory any of them used."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -200,6 +201,49 @@ def environment(home: Path, budget: dict[str, str]) -> dict[str, str]:
         "TF_CPP_MIN_LOG_LEVEL": "2",
         **budget,
     }
+
+
+def open_folder_inside(root: Path, folder: Path) -> int:
+    """A descriptor of `folder`, a folder below `root`, reached without following a link: code in the
+    sandbox may swap any folder of its scratch for a link while the grader works on it."""
+    parts = folder.relative_to(root).parts  # ValueError: not below root
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in parts:
+            if part in ("..", "."):
+                raise ValueError(f"{folder} is not plainly below {root}")
+            below = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = below
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def copy_folder(source: int, target: Path, budget: int) -> int:
+    """Copy the folder open at `source` to a new folder `target`: its folders and regular files, never a
+    link or a special file, at most `budget` bytes (OSError past it); the bytes left."""
+    target.mkdir()
+    for entry in os.scandir(source):
+        kind = os.stat(entry.name, dir_fd=source, follow_symlinks=False).st_mode
+        if stat.S_ISDIR(kind):
+            below = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=source)
+            try:
+                budget = copy_folder(below, target / entry.name, budget)
+            finally:
+                os.close(below)
+        elif stat.S_ISREG(kind):
+            fd = os.open(entry.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=source)
+            with os.fdopen(fd, "rb") as src, open(target / entry.name, "xb") as dst:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    continue  # swapped for something else since
+                while chunk := src.read(1 << 20):
+                    budget -= len(chunk)
+                    if budget < 0:
+                        raise OSError(f"more than the disk budget in {target.name}")
+                    dst.write(chunk)
+    return budget
 
 
 # Run as the sandbox's first process: no file may grow past the disk budget (a write fails with EFBIG;

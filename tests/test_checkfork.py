@@ -1,5 +1,8 @@
 """The warm check process: each submission's checks run in a fresh fork, which starts clean."""
 
+import json
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -91,6 +94,34 @@ def test_workers_share_the_zygote_of_the_process_that_started_them(tmp_path):
     assert [w.stdout.split() for w in workers] == [["connected", "0"]] * 2, workers[0].stderr
     assert zygotes() - before <= {own.process.pid}, "one zygote, this process's: the workers started none"
     assert own.alive(), "a worker that leaves does not end the zygote"
+
+
+def test_a_worker_that_goes_takes_only_its_own_children_with_it(tmp_path):
+    """A worker that dies (or leaves mid-request) has its children killed, for no watchdog bounds them any
+    more; the zygote goes on serving the other workers."""
+    (tmp_path / "test_sleeps.py").write_text("import time\n\ndef test_sleeps():\n    time.sleep(60)\n")
+    (tmp_path / "quick").mkdir()
+    (tmp_path / "quick" / "test_ok.py").write_text("def test_ok():\n    pass\n")
+    own = Zygote.start(checkfork.PRELOAD, {}, tmp_path / "zygote.sock")
+    try:
+        gone = Zygote.connect(tmp_path / "zygote.sock")
+        handshake = GraderSide()
+        orphan = fork_checks(gone, tmp_path, {}, tmp_path, handshake)
+        leaving = Zygote.dial(tmp_path / "zygote.sock")  # asks, then leaves before the answer
+        read_end, write_end = os.pipe()
+        socket.send_fds(leaving, [json.dumps({"entry": checkfork.ENTRY, "args": []}).encode()], [write_end])
+        leaving.close()
+        gone.close()
+        assert orphan.wait(10) == -9, "a child of a worker that is gone is killed"
+        handshake.close()
+        quick = GraderSide()
+        child = fork_checks(own, tmp_path / "quick", {}, tmp_path / "quick", quick)
+        assert quick.serve(60, lambda: False) and child.wait(10) == 0, "the other workers are still served"
+        quick.close()
+        os.close(read_end)
+        os.close(write_end)
+    finally:
+        own.close()
 
 
 HEAVY_IMPORTS = {"01_tensors": ("tensorflow",), "02_gradient_tape": (), "03_batched_training": (),

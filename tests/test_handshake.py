@@ -80,11 +80,11 @@ def test_a_sandboxed_run_is_answered_with_its_exit_code_within_the_checks_time(e
     def python(argv, folder, seconds):
         grader.gone()  # the kernel may die meanwhile: the checks hear it after the answer
         asked.append((argv, folder, seconds))
-        return 3
+        return 3, "/private/copy"
 
     server = threading.Thread(target=grader.serve, args=(30, lambda: False, python))
     server.start()
-    assert checks.python(["-c", "pass"], "/scratch/call", 600) == 3
+    assert checks.python(["-c", "pass"], "/scratch/call", 600) == (3, "/private/copy")
     assert checks.gone(), "a gone said while the run was answered is kept"
     assert asked[0][:2] == (["-c", "pass"], "/scratch/call") and asked[0][2] <= 30, "never past the checks' own time"
     os.close(checks.line.write_fd)

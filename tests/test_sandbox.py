@@ -210,3 +210,30 @@ def test_a_forked_kernel_finds_no_trace_of_what_the_zygote_was_asked_before(tmp_
     os.close(devnull)
     scan = inside(sandbox, MEMORY_SCAN.format(digest=hashlib.sha256(secret.encode()).hexdigest()))
     assert scan.stdout.strip() == "0", scan.stderr
+
+
+def test_a_folder_of_the_scratch_is_copied_out_without_following_a_link(tmp_path):
+    """What the grader copies out of a scratch the kernel still runs in: folders and regular files only;
+    a link (to a hidden check, say) is neither followed nor copied, and a linked folder is refused."""
+    from autograder.sandbox import copy_folder, open_folder_inside
+
+    scratch, secret = tmp_path / "scratch", tmp_path / "hidden-check.py"
+    secret.write_text("secret")
+    (scratch / "call" / "model" / "variables").mkdir(parents=True)
+    (scratch / "call" / "model" / "saved_model.pb").write_bytes(b"graph")
+    (scratch / "call" / "model" / "variables" / "data").write_bytes(b"x" * 10)
+    (scratch / "call" / "served.npy").symlink_to(secret)
+    os.mkfifo(scratch / "call" / "pipe")
+    (scratch / "linked").symlink_to(tmp_path)
+    source = open_folder_inside(scratch, scratch / "call")
+    try:
+        copy_folder(source, tmp_path / "copy", budget=100)
+        with pytest.raises(OSError, match="disk budget"):
+            copy_folder(source, tmp_path / "small", budget=12)
+    finally:
+        os.close(source)
+    copied = sorted(str(p.relative_to(tmp_path / "copy")) for p in (tmp_path / "copy").rglob("*"))
+    assert copied == ["model", "model/saved_model.pb", "model/variables", "model/variables/data"]
+    for outside in (scratch / "linked", scratch / "call" / ".." / "..", tmp_path):
+        with pytest.raises((OSError, ValueError)):
+            os.close(open_folder_inside(scratch, outside))

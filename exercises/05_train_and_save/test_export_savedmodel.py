@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from planar_data import predicted
@@ -6,11 +9,11 @@ from autograder.bridge import ScratchFile
 
 # Run by the grader in a fresh sandbox of its own: a SavedModel is a graph that the student's code
 # wrote, and a graph can hold operations that read or write files.
-SERVE = """import sys
+SERVE = """import json, sys
 import numpy as np
 import tensorflow as tf
 served = tf.saved_model.load(sys.argv[1])
-np.save(sys.argv[3], np.asarray(served.serve(tf.constant(np.load(sys.argv[2], allow_pickle=False)))), allow_pickle=False)
+np.save(sys.argv[3], np.asarray(served.serve(tf.constant(json.loads(sys.argv[2]), dtype=tf.float32))), allow_pickle=False)
 """
 
 
@@ -21,13 +24,15 @@ def exported(submission, reference):
 
 
 def served(grader, folder, points) -> np.ndarray | None:
-    """What the SavedModel's serve signature predicts for points, or None when it cannot be loaded or called."""
-    work = folder.parent
-    np.save(work / "points.npy", points, allow_pickle=False)
-    code = grader.python(["-c", SERVE, str(folder), str(work / "points.npy"), str(work / "served.npy")], str(work), 120)
-    if code != 0 or not (work / "served.npy").is_file():
+    """What the SavedModel's serve signature predicts for points, or None when it cannot be loaded or called.
+
+    The grader runs it on its own copy of the folder: the student's kernel still runs and may touch theirs.
+    """
+    code, copy = grader.python(["-c", SERVE, folder.name, json.dumps(points.tolist()), "served.npy"],
+                               str(folder.parent), 120)
+    if code != 0 or not (Path(copy) / "served.npy").is_file():
         return None
-    return np.load(work / "served.npy", allow_pickle=False)
+    return np.load(Path(copy) / "served.npy", allow_pickle=False)
 
 
 @pytest.mark.points(3)
