@@ -188,9 +188,10 @@ class Zygote:
     """A connection to a warm process that has imported `preload` under `env` and forks one child per
     request; the process is this one's own (`start`), or one a parent process shares (`connect`)."""
 
-    def __init__(self, control: socket.socket, process: subprocess.Popen | None = None, log=None):
+    def __init__(self, control: socket.socket, process: subprocess.Popen | None = None, log=None,
+                 address: Path | None = None):
         control.settimeout(FORK_SECONDS)
-        self.control, self.process, self.log = control, process, log
+        self.control, self.process, self.log, self.address = control, process, log, address
 
     @classmethod
     def start(cls, preload: tuple[str, ...], env: dict[str, str], address: Path) -> Zygote:
@@ -207,7 +208,7 @@ class Zygote:
                 stderr=log, preexec_fn=die_with_parent)
         finally:
             listener.close()
-        return cls(cls.dial(address), process, log)
+        return cls(cls.dial(address), process, log, address)
 
     @classmethod
     def connect(cls, address: Path) -> Zygote:
@@ -254,6 +255,7 @@ class Zygote:
                 self.process.kill()
             self.process.wait()
             self.log.close()
+            self.address.unlink(missing_ok=True)
 
 
 ENV_SHARED = "AUTOGRADER_ZYGOTES"  # a folder of zygotes a grading process shares with its workers
@@ -279,7 +281,10 @@ def zygote(preload: tuple[str, ...], env: dict[str, str], fresh: bool = False) -
     else this process's own (one per grading worker); `fresh`: a new one of this process's."""
     shared = os.environ.get(ENV_SHARED)
     if shared and not fresh and address(Path(shared), preload, env).exists():
-        return held(address(Path(shared), preload, env), Zygote.connect)
+        try:
+            return held(address(Path(shared), preload, env), Zygote.connect)
+        except OSError:  # it has just ended
+            pass
     return held(address(own_folder(), preload, env), lambda path: Zygote.start(preload, env, path), fresh)
 
 
@@ -304,12 +309,15 @@ def fork(preload: tuple[str, ...], env: dict[str, str], entry: str, request: dic
 @contextlib.contextmanager
 def sharing():
     """Zygotes this process starts meanwhile serve the workers it starts too (they inherit ENV_SHARED):
-    a class is graded with one TensorFlow import, not one a worker."""
+    a class is graded with one TensorFlow import, not one a worker. They end with it."""
+    before = set(ZYGOTES)
     os.environ[ENV_SHARED] = str(own_folder())
     try:
         yield
     finally:
         del os.environ[ENV_SHARED]
+        for key in set(ZYGOTES) - before:
+            ZYGOTES.pop(key).close()
 
 
 def main(argv: list[str]) -> None:

@@ -91,9 +91,10 @@ def test_workers_share_the_zygote_of_the_process_that_started_them(tmp_path):
         own = forkserver.zygote(checkfork.PRELOAD, {})
         workers = [subprocess.run([sys.executable, "-c", WORKER, str(tmp_path)], capture_output=True, text=True,
                                   timeout=120) for _ in range(2)]
+        assert own.alive(), "a worker that leaves does not end the zygote"
     assert [w.stdout.split() for w in workers] == [["connected", "0"]] * 2, workers[0].stderr
     assert zygotes() - before <= {own.process.pid}, "one zygote, this process's: the workers started none"
-    assert own.alive(), "a worker that leaves does not end the zygote"
+    assert not own.alive() and own.process.pid not in zygotes(), "the class's zygote ends with it"
 
 
 def test_a_worker_that_goes_takes_only_its_own_children_with_it(tmp_path):
