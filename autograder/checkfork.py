@@ -1,9 +1,9 @@
 """Each submission's check process, forked from a warm zygote that has imported pytest, NumPy and Keras once.
 
 Starting Python, pytest and (for checks that load models) TensorFlow costs 0.5 to 4 s of CPU per
-submission. The zygote (autograder.forkserver) pays it once per grading worker. It imports only the
-grader's own check modules and the libraries the hidden checks use, never runs a check and never sees
-a submission. Each child takes its submission's environment, working folder and handshake pipes, and
+submission. The zygote (autograder.forkserver) pays it once per class. Of the checks it imports only
+the grader's own modules and the libraries the hidden checks use; it never runs a check and never
+sees a submission. Each child takes its submission's environment, working folder and handshake pipes, and
 runs pytest; so every submission's checks still start from the same clean state, as a new process
 would, and nothing of one submission reaches another's.
 """

@@ -198,10 +198,9 @@ def run_python(argv: list[str], env: dict[str, str], cwd: str) -> int:
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
+    sys.path.insert(0, "")  # the working folder, first, as `python -m` and `-c` put it
     try:
         if argv[0] == "-m":
-            # `python -m` puts the working folder first, as IPython does for a kernel (the zygote ran with -P)
-            sys.path.insert(0, "")
             sys.argv = [argv[1], *argv[2:]]
             runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
         else:

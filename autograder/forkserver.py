@@ -1,18 +1,19 @@
 """Warm processes that fork: a zygote imports the heavy libraries once, then forks one child per request.
 
 Starting Python and importing TensorFlow, pytest or ipykernel costs 0.5 to 4 s of CPU, paid again for
-every submission by a process started fresh. A zygote pays it once per grading worker: it is a fresh
-`python -P -m autograder.forkserver` started in `/` with the environment it is given (so no folder of
-the grader's is on its path), imports the modules named, and then only forks. Each child calls the
-zygote's entry function with its request (JSON) and the file descriptors sent with it (SCM_RIGHTS over
-a Unix socket), and ends with the exit code the entry returns. So every child starts from the same
+every submission by a process started fresh. A zygote pays it once per class: it is a fresh
+`python -m autograder.forkserver` started in `/` with the environment it is given, which takes `/` off
+its path first thing (so no folder of the grader's is on it; not `-P`, which IPython would read and
+then keep a kernel's own folder off its path), imports the modules named, and then only forks. Each
+child calls the entry function its request names with the request (JSON) and the file descriptors
+sent with it (SCM_RIGHTS over a Unix socket), and ends with the exit code the entry returns. So every child starts from the same
 clean state, as a new process would, and nothing of one child reaches another.
 
 The grader knows a child by a pidfd, which stays its own after the zygote has reaped it, and reads its
 exit code from a pipe that the child writes last (a killed child writes nothing). TensorFlow starts no
 thread pools at import, so forking after the import is safe; each child creates its own.
 
-    python -P -m autograder.forkserver LISTENING_SOCKET_FD [MODULE_TO_IMPORT ...]
+    python -m autograder.forkserver LISTENING_SOCKET_FD [MODULE_TO_IMPORT ...]
 """
 
 from __future__ import annotations
@@ -203,7 +204,7 @@ class Zygote:
         log = tempfile.TemporaryFile()  # what it says if it cannot start
         try:
             process = subprocess.Popen(
-                [sys.executable, "-P", "-m", "autograder.forkserver", str(listener.fileno()), *preload],
+                [sys.executable, "-m", "autograder.forkserver", str(listener.fileno()), *preload],
                 pass_fds=[listener.fileno()], env=env, cwd="/", stdin=subprocess.DEVNULL, stdout=log,
                 stderr=log, preexec_fn=die_with_parent)
         finally:
@@ -232,18 +233,18 @@ class Zygote:
             raise
         finally:
             os.close(write_end)
-        answer = json.loads(reply) if reply else {}
+        answer = json.loads(reply) if reply else {"error": f"it has exited: {self.said()}"}
         if "error" in answer:
             os.close(status)
             raise OSError(f"the zygote could not fork: {answer['error']}")
-        if not reply:
-            os.close(status)
-            said = ""
-            if self.log is not None:
-                self.log.seek(0)
-                said = self.log.read()[-2000:].decode(errors="replace")
-            raise OSError(f"the zygote has exited: {said}")
         return Child(int(answer["pid"]), pidfds[0], status)
+
+    def said(self) -> str:
+        """The end of what the zygote wrote, where it is this process's own."""
+        if self.log is None:
+            return ""
+        self.log.seek(0)
+        return self.log.read()[-2000:].decode(errors="replace")
 
     def alive(self) -> bool:
         return self.control.fileno() != -1 and (self.process is None or self.process.poll() is None)
@@ -280,9 +281,9 @@ def zygote(preload: tuple[str, ...], env: dict[str, str], fresh: bool = False) -
     """The zygote for `preload` under `env`: the one a parent process shares (ENV_SHARED) if it has one,
     else this process's own (one per grading worker); `fresh`: a new one of this process's."""
     shared = os.environ.get(ENV_SHARED)
-    if shared and not fresh and address(Path(shared), preload, env).exists():
+    if shared and not fresh and (path := address(Path(shared), preload, env)).exists():
         try:
-            return held(address(Path(shared), preload, env), Zygote.connect)
+            return held(path, Zygote.connect)
         except OSError:  # it has just ended
             pass
     return held(address(own_folder(), preload, env), lambda path: Zygote.start(preload, env, path), fresh)
@@ -321,6 +322,8 @@ def sharing():
 
 
 def main(argv: list[str]) -> None:
+    if sys.path[0] == os.getcwd():
+        del sys.path[0]  # `/`, which `python -m` put first
     listener = socket.socket(fileno=int(argv[0]))
     for name in argv[1:]:
         importlib.import_module(name)

@@ -72,7 +72,8 @@ class Execution:
 class CheckProcess:
     """The hidden checks in their own pytest process (forked from a warm one), started early so they overlap execution."""
 
-    def __init__(self, course: Course, assignment_id: str, sandbox: Sandbox, private: Path, options: Options):
+    def __init__(self, course: Course, assignment_id: str, sandbox: Sandbox, private: Path, options: Options,
+                 preload: tuple[str, ...]):
         # The report and the handshake are where the sandbox cannot reach: a submission must not
         # be able to write its own report or start the checks early.
         self.report = private / "report.json"
@@ -89,17 +90,14 @@ class CheckProcess:
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",  # only the checks plugin, whatever else is installed
             **thread_env(options.threads),
         })
-        folder = (course.root / "exercises" / assignment_id).resolve()  # the checks run in the private folder
+        folder = checks_folder(course, assignment_id)  # the checks run in the private folder
         args = [str(folder), "-p", "autograder.checks", "-q", "--assert=plain", "-p", "no:cacheprovider",
                 "--rootdir", str(folder), "-c", str(folder.parent / "pytest.ini")]
-        # Forked in the private folder from a zygote that started as `python -P`: whatever folder the
-        # grader was started in (a student's repository, say), no file of it is imported.
-        # The zygote is the kernels' too where they are forked (`sandbox.warm`): one TensorFlow import a worker.
+        # Forked in the private folder from a zygote that keeps every folder of the grader's off its path:
+        # whatever folder the grader was started in (a student's repository, say), no file of it is imported.
         request = dict(args=args, env=env, cwd=str(private), log=str(self.log))
-        preload = sandbox.warm if sandbox.warm is not None else checks_imports(folder)
         try:
-            self.process = forkserver.fork(preload, forksandbox.zygote_env(sandbox.env()), checkfork.ENTRY, request,
-                                           self.handshake.child_fds)
+            self.process = forkserver.fork(preload, zygote_env(options), checkfork.ENTRY, request, self.handshake.child_fds)
         except BaseException:
             self.handshake.close()
             raise
@@ -285,31 +283,34 @@ def to_results(assignment, raw: list[dict], options: Options, seconds: float, ex
         margins, causes)
 
 
-def checks_imports(checks: Path) -> tuple[str, ...]:
-    """What the zygote imports for the checks alone, where kernels start under bubblewrap."""
-    return checkfork.PRELOAD + checkfork.heavy_imports(checks)
+def checks_folder(course: Course, assignment_id: str) -> Path:
+    return (course.root / "exercises" / assignment_id).resolve()
+
+
+def zygote_imports(course: Course, assignment_id: str, release, options: Options) -> tuple[tuple[str, ...], bool]:
+    """What the zygote grading this assignment forks from imports once, and whether it forks the kernels too.
+
+    pytest, the grader's check modules and the heavy libraries the checks import; where kernels can be
+    forked into a sandbox here, also ipykernel and the heavy libraries the notebook imports (elsewhere
+    bubblewrap starts each kernel).
+    """
+    imports = {*checkfork.PRELOAD, *checkfork.heavy_imports(checks_folder(course, assignment_id))}
+    if not (options.sandbox and options.warm_kernels and forksandbox.available()):
+        return tuple(sorted(imports)), False
+    code = "\n".join(cell.source for cell in release.cells if cell.cell_type == "code")
+    return tuple(sorted(imports | {*forksandbox.PRELOAD, *checkfork.heavy_imports_in(code)})), True
+
+
+def zygote_env(options: Options) -> dict[str, str]:
+    """The zygote's environment: the sandbox's, with the thread budget its kernels and checks get."""
+    return forksandbox.zygote_env(thread_env(options.threads))
 
 
 def warm_up(course: Course, assignment_id: str, options: Options) -> None:
     """Start the zygote that grading this assignment forks from, as grade() will ask for it: in a class's
     main process (forkserver.sharing), it imports while the workers start, and serves them all."""
-    checks = (course.root / "exercises" / assignment_id).resolve()
-    warm = warm_imports(notebooks.read(course.assignment(assignment_id).path("release")), checks, options)
-    forkserver.zygote(warm if warm is not None else checks_imports(checks),
-                      forksandbox.zygote_env(thread_env(options.threads)))
-
-
-def warm_imports(release, checks: Path, options: Options) -> tuple[str, ...] | None:
-    """What a worker's zygote imports once for this assignment's kernels and checks alike: ipykernel,
-    pytest, the grader's check modules, and the heavy libraries its notebook and its checks import.
-
-    None (each kernel starts under bubblewrap) where kernels cannot be forked into a sandbox here.
-    """
-    if not (options.sandbox and options.warm_kernels and forksandbox.available()):
-        return None
-    code = "\n".join(cell.source for cell in release.cells if cell.cell_type == "code")
-    return tuple(sorted({*forksandbox.PRELOAD, *checkfork.PRELOAD, *checkfork.heavy_imports_in(code),
-                         *checkfork.heavy_imports(checks)}))
+    release = notebooks.read(course.assignment(assignment_id).path("release"))
+    forkserver.zygote(zygote_imports(course, assignment_id, release, options)[0], zygote_env(options))
 
 
 def grade(course: Course, assignment_id: str, submission: Path, options: Options | None = None,
@@ -324,12 +325,12 @@ def grade(course: Course, assignment_id: str, submission: Path, options: Options
     work = Path(tempfile.mkdtemp(prefix="ag-"))
     try:
         release = notebooks.read(assignment.path("release"))
+        preload, warm_kernels = zygote_imports(course, assignment_id, release, options)
         sandbox = Sandbox(scratch=work / "scratch", runtime=work / "run", enabled=options.sandbox,
-                          threads=options.threads,
-                          warm=warm_imports(release, (course.root / "exercises" / assignment_id).resolve(), options))
+                          threads=options.threads, warm=preload if warm_kernels else None)
         private = work / "private"
         private.mkdir()
-        checker = CheckProcess(course, assignment_id, sandbox, private, options)
+        checker = CheckProcess(course, assignment_id, sandbox, private, options, preload)
         try:
             try:
                 submitted = read_submission(submission, within)

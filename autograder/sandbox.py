@@ -235,14 +235,21 @@ def copy_folder(source: int, target: Path, budget: int) -> int:
                 os.close(below)
         elif stat.S_ISREG(kind):
             fd = os.open(entry.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=source)
-            with os.fdopen(fd, "rb") as src, open(target / entry.name, "xb") as dst:
+            with os.fdopen(fd, "rb") as src:
                 if not stat.S_ISREG(os.fstat(fd).st_mode):
                     continue  # swapped for something else since
-                while chunk := src.read(1 << 20):
-                    budget -= len(chunk)
-                    if budget < 0:
-                        raise OSError(f"more than the disk budget in {target.name}")
-                    dst.write(chunk)
+                with open(target / entry.name, "xb") as dst:
+                    budget = copy_file(src, dst, budget, target.name)
+    return budget
+
+
+def copy_file(src, dst, budget: int, where: str) -> int:
+    """Copy src to dst within `budget` bytes (OSError past it); the bytes left."""
+    while chunk := src.read(1 << 20):
+        budget -= len(chunk)
+        if budget < 0:
+            raise OSError(f"more than the disk budget in {where}")
+        dst.write(chunk)
     return budget
 
 

@@ -117,6 +117,21 @@ def test_no_capability_and_no_host_knob_is_left(sandbox):
 
 
 @needs_bwrap
+def test_a_kernel_imports_from_its_working_folder(sandbox):
+    """As in Jupyter, a notebook imports a module beside it: `''` is on a kernel's path, however it started
+    (a forked kernel's launcher takes it off, and IPython puts it back unless Python ran with -P)."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from autograder.kernel import BoundedClient
+    from autograder.sandbox import Limits
+
+    nb = new_notebook(cells=[new_code_cell("open('beside.py', 'w').write('X = 41')\nimport beside\nprint(beside.X + 1)")])
+    sandbox.warm = None if sandbox.warm is None else ("ipykernel.kernelapp",)
+    BoundedClient(nb, sandbox, Limits()).execute()
+    assert [output.get("text", output.get("evalue")) for output in nb.cells[0].outputs] == ["42\n"]
+
+
+@needs_bwrap
 def test_environment_is_cleared(sandbox, monkeypatch):
     monkeypatch.setenv("GITHUB_TOKEN", "secret-token")
     done = inside(sandbox, "import os; print(os.environ.get('GITHUB_TOKEN'))")
